@@ -1,0 +1,1 @@
+"""Lambda functions (one module each) and the local HTTP gateway that runs them."""

@@ -1,0 +1,48 @@
+"""Publish a generation: upload immutable files first, then swap the manifest atomically.
+
+The manifest is written with a conditional PUT on the ETag that was read (``If-None-Match: *``
+for the first generation). A writer that loses the race re-reads the manifest and retries, so
+readers never see half an index and a generation number is never issued twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from stacsift.errors import NotFound, PublishConflict
+from stacsift.index.manifest import MANIFEST_KEY, Manifest
+from stacsift.store import Bucket, PreconditionFailed
+
+logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+
+
+def upload(bucket: Bucket, files: dict[str, Path]) -> None:
+    """Upload ``key → local file`` pairs; keys are unique, so no file a reader uses is replaced."""
+    for key, path in files.items():
+        bucket.put_file(key, path)
+
+
+def current_manifest(bucket: Bucket) -> tuple[Manifest | None, str | None]:
+    """The published manifest and its ETag, or (None, None) for an empty root."""
+    try:
+        data, etag = bucket.get_with_etag(MANIFEST_KEY)
+    except NotFound:
+        return None, None
+    return Manifest.from_json(data, f"{bucket.url}/{MANIFEST_KEY}"), etag
+
+
+def commit(bucket: Bucket, make: Callable[[Manifest | None], Manifest]) -> Manifest:
+    """Publish ``make(previous)`` as the next manifest, retrying on top of concurrent winners."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        previous, etag = current_manifest(bucket)
+        manifest = make(previous)
+        try:
+            bucket.put_if(MANIFEST_KEY, manifest.to_json(), etag=etag)
+        except PreconditionFailed:
+            logger.info("manifest changed concurrently; retrying (attempt %s)", attempt)
+            continue
+        return manifest
+    raise PublishConflict(f"{bucket.url}: lost the manifest race {MAX_ATTEMPTS} times")

@@ -1,0 +1,44 @@
+"""Exceptions of the stacsift core.
+
+Every error the core raises on purpose is a :class:`StacsiftError`; edges map the subclasses to
+exit codes (CLI) or HTTP statuses (functions) in one table each and never inspect message text.
+"""
+
+from __future__ import annotations
+
+
+class StacsiftError(Exception):
+    """Base class of every deliberate stacsift error; ``str(err)`` is a readable one-liner."""
+
+
+class InvalidParameter(StacsiftError):
+    """A request parameter (HTTP or CLI) is malformed; ``parameter`` names it."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(f"{parameter}: {message}")
+        self.parameter = parameter
+        self.message = message
+
+
+class NotFound(StacsiftError):
+    """A collection, item or object that was asked for does not exist."""
+
+
+class StoreError(StacsiftError):
+    """The object store (a bucket or a local folder) could not be reached or used."""
+
+
+class IndexUnavailable(StacsiftError):
+    """There is no readable index at the root (none published yet, or files are missing)."""
+
+
+class IndexFormatError(IndexUnavailable):
+    """The published index is of a format or tantivy version this reader cannot open."""
+
+
+class SourceError(StacsiftError):
+    """A catalog source given by the user cannot be read at all."""
+
+
+class PublishConflict(StacsiftError):
+    """Another writer kept winning the race to publish the manifest; nothing was lost."""

@@ -1,0 +1,1 @@
+"""The index format: tantivy schema, documents, manifest, reader and writer."""

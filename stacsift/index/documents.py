@@ -1,0 +1,231 @@
+"""STAC objects → index documents: pure functions, no I/O.
+
+The builder calls :func:`to_document` for every collection and item it crawled. An object that
+cannot be indexed at all raises :class:`Unindexable` with the reason, which the builder records
+in its report; details that merely deviate from the schemas are handled leniently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import shapely.geometry
+
+from stacsift.errors import StacsiftError
+from stacsift.index import schema as f
+
+MIN_TIME = -(2**62)
+MAX_TIME = 2**62
+
+# Properties that are machine values, not words a person would search for.
+_SKIPPED_PROPERTIES = frozenset(
+    {"datetime", "start_datetime", "end_datetime", "created", "updated", "proj:wkt2"}
+)
+
+
+class Unindexable(StacsiftError):
+    """A STAC object lacks what the index needs (an id, a datetime, a known type)."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """The field values of one index document."""
+
+    key: str
+    kind: str
+    id: str
+    collection: str
+    title: str
+    text: str
+    words: str
+    start: int
+    end: int
+    bbox: tuple[float, float, float, float] | None
+    json: bytes
+
+    def fields(self) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            f.KEY: self.key,
+            f.TYPE: self.kind,
+            f.ID: self.id,
+            f.COLLECTION: self.collection,
+            f.TITLE: self.title,
+            f.TEXT: self.text,
+            f.WORDS: self.words,
+            f.START: self.start,
+            f.END: self.end,
+            f.JSON: self.json,
+        }
+        if self.bbox is not None:
+            values.update(zip((f.XMIN, f.YMIN, f.XMAX, f.YMAX), self.bbox, strict=True))
+        return values
+
+
+def document_key(kind: str, collection: str, object_id: str) -> str:
+    """The unique key of an object in the index: items are unique within their collection."""
+    if kind == f.TYPE_COLLECTION:
+        return f"collection:{object_id}"
+    return f"item:{collection}/{object_id}"
+
+
+def to_document(obj: dict[str, Any]) -> Document:
+    """Turn a STAC Collection or Item (as a dict) into an index document."""
+    object_id = obj.get("id")
+    if not isinstance(object_id, str) or not object_id:
+        raise Unindexable("has no string id")
+    kind = obj.get("type")
+    if kind == "Feature":
+        return _item_document(obj, object_id)
+    if kind == "Collection" or (kind is None and "extent" in obj):
+        return _collection_document(obj, object_id)
+    raise Unindexable(f"type {kind!r} is neither an Item nor a Collection")
+
+
+def _item_document(item: dict[str, Any], item_id: str) -> Document:
+    props = item.get("properties")
+    props = props if isinstance(props, dict) else {}
+    start, end = item_interval(props)
+    collection = item.get("collection") if isinstance(item.get("collection"), str) else ""
+    title = _string(props.get("title"))
+    words = " ".join(_texts(props))
+    ids = f"{item_id} {collection}"
+    return Document(
+        key=document_key(f.TYPE_ITEM, str(collection), item_id),
+        kind=f.TYPE_ITEM,
+        id=item_id,
+        collection=str(collection),
+        title=title,
+        text=f"{words} {ids}",
+        words=f"{words} {ids}",
+        start=start,
+        end=end,
+        bbox=item_bbox(item),
+        json=orjson.dumps(item),
+    )
+
+
+def _collection_document(coll: dict[str, Any], coll_id: str) -> Document:
+    extent = coll.get("extent") if isinstance(coll.get("extent"), dict) else {}
+    assert isinstance(extent, dict)  # noqa: S101 - narrowed above, for mypy
+    start, end = _collection_interval(extent)
+    texts = [_string(coll.get("description")), *_strings(coll.get("keywords"))]
+    providers = coll.get("providers")
+    if isinstance(providers, list):
+        texts.extend(_string(p.get("name")) for p in providers if isinstance(p, dict))
+    title = _string(coll.get("title"))
+    words = " ".join(t for t in (title, *texts, coll_id) if t)
+    return Document(
+        key=document_key(f.TYPE_COLLECTION, coll_id, coll_id),
+        kind=f.TYPE_COLLECTION,
+        id=coll_id,
+        collection=coll_id,
+        title=title,
+        text=words,
+        words=words,
+        start=start,
+        end=end,
+        bbox=_collection_bbox(extent),
+        json=orjson.dumps(coll),
+    )
+
+
+def item_interval(props: dict[str, Any]) -> tuple[int, int]:
+    """(start, end) in epoch microseconds from ``datetime`` or ``start_/end_datetime``."""
+    single = parse_datetime(props.get("datetime"))
+    start = parse_datetime(props.get("start_datetime"))
+    end = parse_datetime(props.get("end_datetime"))
+    if start is None and end is None:
+        if single is None:
+            raise Unindexable("has neither datetime nor start_datetime/end_datetime")
+        return single, single
+    return (
+        start if start is not None else (single if single is not None else MIN_TIME),
+        end if end is not None else (single if single is not None else MAX_TIME),
+    )
+
+
+def parse_datetime(value: object) -> int | None:
+    """RFC 3339 (leniently: a date alone, or no zone means UTC) → epoch microseconds."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return to_micros(parsed)
+
+
+def to_micros(moment: datetime) -> int:
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def item_bbox(item: dict[str, Any]) -> tuple[float, float, float, float] | None:
+    """The item's 2D bbox from ``bbox`` (2D or 3D), else from its geometry; None if it has none."""
+    bbox = _bbox4(item.get("bbox"))
+    if bbox is not None:
+        return bbox
+    geometry = item.get("geometry")
+    if not isinstance(geometry, dict):
+        return None
+    try:
+        bounds = shapely.geometry.shape(geometry).bounds
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+        return None
+    return _bbox4(list(bounds))
+
+
+def _collection_interval(extent: dict[str, Any]) -> tuple[int, int]:
+    try:
+        first = extent["temporal"]["interval"][0]
+        start, end = parse_datetime(first[0]), parse_datetime(first[1])
+    except (KeyError, IndexError, TypeError):
+        return MIN_TIME, MAX_TIME
+    return (MIN_TIME if start is None else start, MAX_TIME if end is None else end)
+
+
+def _collection_bbox(extent: dict[str, Any]) -> tuple[float, float, float, float] | None:
+    try:
+        return _bbox4(extent["spatial"]["bbox"][0])
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _bbox4(value: object) -> tuple[float, float, float, float] | None:
+    if not isinstance(value, list | tuple) or len(value) not in (4, 6):
+        return None
+    try:
+        numbers = [float(v) for v in value]
+    except (TypeError, ValueError):
+        return None
+    if len(numbers) == 6:
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    west, south, east, north = numbers
+    if west > east:  # crosses the antimeridian: widen to all longitudes (a coarse prefilter)
+        west, east = -180.0, 180.0
+    return west, south, east, north
+
+
+def _texts(props: dict[str, Any]) -> Iterator[str]:
+    for name, value in props.items():
+        if name in _SKIPPED_PROPERTIES:
+            continue
+        yield from _strings(value)
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value and not value.startswith(("http://", "https://")) else []
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str) and v]
+    return []
+
+
+def _string(value: object) -> str:
+    return value if isinstance(value, str) else ""

@@ -1,0 +1,101 @@
+"""``index/manifest.json``: the single commit point of an index root.
+
+A generation is readable exactly when the manifest names it: writers upload every immutable file
+first and publish the manifest last with a conditional PUT; readers only follow the manifest.
+The schema is documented in ``docs/manifest.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+
+from stacsift.errors import IndexFormatError
+from stacsift.index.schema import FORMAT_VERSION, TANTIVY_VERSION
+
+MANIFEST_KEY = "index/manifest.json"
+TANTIVY_PREFIX = "index/tantivy/"
+TABLE_PREFIX = "table/"
+FORMAT_NAME = "stacsift-index"
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One immutable file of a generation, by key relative to the root."""
+
+    key: str
+    size: int
+
+
+@dataclass(frozen=True)
+class TablePart:
+    """One GeoParquet part of the item table."""
+
+    key: str
+    collection: str
+    rows: int
+    size: int
+
+
+@dataclass(frozen=True)
+class CollectionSummary:
+    """Per-collection figures, so clients and pruning need not open the index."""
+
+    items: int
+    bbox: list[float] | None
+    interval: list[str | None]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What one generation of the index consists of."""
+
+    generation: int
+    created: str
+    tantivy_meta: str
+    tantivy_files: list[FileEntry]
+    table_parts: list[TablePart]
+    collections: dict[str, CollectionSummary]
+    sources: list[str]
+    stats: dict[str, Any] = field(default_factory=dict)
+    format: str = FORMAT_NAME
+    format_version: int = FORMAT_VERSION
+    tantivy_version: str = TANTIVY_VERSION
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(asdict(self), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+
+    @classmethod
+    def from_json(cls, data: bytes, where: str) -> Manifest:
+        """Parse a manifest, refusing formats this reader cannot open with a clear message."""
+        try:
+            raw = orjson.loads(data)
+        except orjson.JSONDecodeError as err:
+            raise IndexFormatError(f"{where} is not valid JSON: {err}") from err
+        if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
+            raise IndexFormatError(f"{where} is not a stacsift index manifest")
+        if raw.get("format_version") != FORMAT_VERSION:
+            raise IndexFormatError(
+                f"{where} has index format {raw.get('format_version')!r}; this stacsift reads "
+                f"format {FORMAT_VERSION}: rebuild the index or upgrade stacsift"
+            )
+        if raw.get("tantivy_version") != TANTIVY_VERSION:
+            raise IndexFormatError(
+                f"{where} was built with tantivy {raw.get('tantivy_version')!r}; this stacsift "
+                f"uses tantivy {TANTIVY_VERSION}: rebuild the index or align the versions"
+            )
+        try:
+            return cls(
+                generation=int(raw["generation"]),
+                created=str(raw["created"]),
+                tantivy_meta=str(raw["tantivy_meta"]),
+                tantivy_files=[FileEntry(**e) for e in raw["tantivy_files"]],
+                table_parts=[TablePart(**p) for p in raw["table_parts"]],
+                collections={k: CollectionSummary(**v) for k, v in raw["collections"].items()},
+                sources=list(raw["sources"]),
+                stats=dict(raw.get("stats", {})),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise IndexFormatError(f"{where} is missing or has a malformed field: {err}") from err

@@ -1,0 +1,127 @@
+"""Open the current generation of an index root, caching its immutable files locally.
+
+The reader follows only the manifest. It keeps the manifest's ETag and re-checks it at most every
+``ttl_seconds``; a new generation downloads just the files the cache lacks. If a new generation
+cannot be opened (missing or corrupt files), the previous one stays served and the failure is
+logged; with no previous one the error reaches the caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import tantivy
+
+from stacsift.errors import IndexFormatError, IndexUnavailable, NotFound, StacsiftError
+from stacsift.index.manifest import MANIFEST_KEY, Manifest
+from stacsift.store import Bucket
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OpenIndex:
+    """One opened generation."""
+
+    manifest: Manifest
+    etag: str | None
+    index: tantivy.Index
+
+    def searcher(self) -> tantivy.Searcher:
+        return self.index.searcher()
+
+
+class IndexReader:
+    """Serve the current generation of ``bucket``'s index from ``cache_dir``."""
+
+    def __init__(
+        self,
+        bucket: Bucket,
+        cache_dir: Path,
+        ttl_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.bucket = bucket
+        key = hashlib.sha256(bucket.url.encode()).hexdigest()[:16]
+        self.cache = cache_dir / key
+        self.ttl = ttl_seconds
+        self.clock = clock
+        self._open: OpenIndex | None = None
+        self._checked = float("-inf")
+        self._lock = threading.Lock()
+
+    def current(self) -> OpenIndex:
+        """The newest readable generation (re-checking the manifest when the TTL has passed)."""
+        with self._lock:
+            if self._open is not None and self.clock() - self._checked < self.ttl:
+                return self._open
+            try:
+                self._open = self._refresh(self._open)
+            except StacsiftError:
+                if self._open is None:
+                    raise
+                logger.warning(
+                    "keeping generation %s", self._open.manifest.generation, exc_info=True
+                )
+            self._checked = self.clock()
+            return self._open
+
+    def _refresh(self, previous: OpenIndex | None) -> OpenIndex:
+        if previous is not None and self.bucket.etag(MANIFEST_KEY) == previous.etag:
+            return previous
+        try:
+            data, etag = self.bucket.get_with_etag(MANIFEST_KEY)
+        except NotFound as err:
+            raise IndexUnavailable(f"no index at {self.bucket.url}: run `stacsift build`") from err
+        manifest = Manifest.from_json(data, f"{self.bucket.url}/{MANIFEST_KEY}")
+        directory = self._materialize(manifest, etag)
+        try:
+            index = tantivy.Index.open(str(directory))
+        except (ValueError, OSError) as err:
+            raise IndexFormatError(
+                f"generation {manifest.generation} at {self.bucket.url} cannot be opened: {err}"
+            ) from err
+        logger.info("opened generation %s of %s", manifest.generation, self.bucket.url)
+        return OpenIndex(manifest, etag, index)
+
+    def _materialize(self, manifest: Manifest, etag: str | None) -> Path:
+        """A directory holding exactly this generation's files (hard links into the cache)."""
+        tag = hashlib.sha256((etag or manifest.created).encode()).hexdigest()[:12]
+        directory = self.cache / f"gen-{manifest.generation}-{tag}"
+        if directory.is_dir():
+            return directory
+        blobs = self.cache / "files"
+        blobs.mkdir(parents=True, exist_ok=True)
+        staging = self.cache / f".staging-{os.getpid()}-{threading.get_ident()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        try:
+            for entry in manifest.tantivy_files:
+                name = PurePosixPath(entry.key).name
+                blob = blobs / name
+                if not blob.is_file() or blob.stat().st_size != entry.size:
+                    self._fetch(entry.key, blob, manifest)
+                if blob.stat().st_size != entry.size:
+                    raise IndexUnavailable(f"{entry.key} has the wrong size; the upload is corrupt")
+                os.link(blob, staging / name)
+            self._fetch(manifest.tantivy_meta, staging / "meta.json", manifest)
+            staging.rename(directory)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return directory
+
+    def _fetch(self, key: str, dest: Path, manifest: Manifest) -> None:
+        try:
+            self.bucket.download(key, dest)
+        except NotFound as err:
+            raise IndexUnavailable(
+                f"generation {manifest.generation} at {self.bucket.url} lacks {key}"
+            ) from err

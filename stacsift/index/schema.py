@@ -1,0 +1,51 @@
+"""The tantivy schema: one index holds collections and items, told apart by ``type``.
+
+Prose goes through English stemming (``title``, ``text``); ``words`` keeps unstemmed
+lowercase tokens of the same text plus ids, so that prefixes typed by people (``Forest*``)
+can be matched against whole words. Filters are fast fields: a bbox filter is four range
+clauses on ``xmin``/``ymin``/``xmax``/``ymax``; datetimes are epoch microseconds in
+``start``/``end``.
+The STAC JSON itself is a stored bytes field, so a page of results needs no second store.
+"""
+
+from __future__ import annotations
+
+import tantivy
+
+# Bumped whenever the schema or its meaning changes; readers refuse other versions.
+FORMAT_VERSION = 1
+TANTIVY_VERSION = "0.27.0"
+
+# Field names, shared by the document builder and the query translator.
+KEY = "key"
+TYPE = "type"
+ID = "id"
+COLLECTION = "collection"
+TITLE = "title"
+TEXT = "text"
+WORDS = "words"
+START = "start"
+END = "end"
+XMIN, YMIN, XMAX, YMAX = "xmin", "ymin", "xmax", "ymax"
+JSON = "json"
+
+TYPE_ITEM = "item"
+TYPE_COLLECTION = "collection"
+
+
+def build_schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    for raw in (KEY, TYPE, ID, COLLECTION):
+        builder.add_text_field(raw, tokenizer_name="raw", fast=True)
+    builder.add_text_field(TITLE, tokenizer_name="en_stem")
+    builder.add_text_field(TEXT, tokenizer_name="en_stem")
+    builder.add_text_field(WORDS, tokenizer_name="default")
+    for number in (START, END):
+        builder.add_integer_field(number, indexed=True, fast=True)
+    for coordinate in (XMIN, YMIN, XMAX, YMAX):
+        builder.add_float_field(coordinate, indexed=True, fast=True)
+    builder.add_bytes_field(JSON, stored=True)
+    return builder.build()
+
+
+SCHEMA = build_schema()

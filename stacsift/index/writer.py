@@ -1,0 +1,40 @@
+"""Write a tantivy index of STAC documents into a local directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import tantivy
+
+from stacsift.index.documents import Document
+from stacsift.index.schema import SCHEMA
+
+# tantivy's own bookkeeping files: never part of a published generation.
+_PRIVATE_FILES = frozenset({".managed.json", ".tantivy-meta.lock", ".tantivy-writer.lock"})
+WRITER_HEAP_BYTES = 128 * 1024 * 1024
+
+
+def write_index(directory: Path, documents: Iterable[Document]) -> int:
+    """Index ``documents`` into a new index at ``directory``; returns how many were written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    index = tantivy.Index(SCHEMA, path=str(directory), reuse=False)
+    writer = index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
+    count = 0
+    for document in documents:
+        writer.add_document(tantivy.Document.from_dict(document.fields(), SCHEMA))
+        count += 1
+    writer.commit()
+    writer.wait_merging_threads()
+    return count
+
+
+def generation_files(directory: Path) -> tuple[Path, list[Path]]:
+    """(meta.json, segment files) of the index committed in ``directory``."""
+    meta = directory / "meta.json"
+    segments = sorted(
+        p
+        for p in directory.iterdir()
+        if p.is_file() and p.name != "meta.json" and p.name not in _PRIVATE_FILES
+    )
+    return meta, segments

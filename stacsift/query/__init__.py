@@ -1,0 +1,1 @@
+"""Query translation: request parameters and free text → tantivy queries (pure logic)."""

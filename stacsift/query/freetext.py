@@ -1,0 +1,138 @@
+"""Parse the ``q`` parameter of the STAC API free-text extension into a small syntax tree.
+
+Grammar (basic and advanced free text in one, case-insensitive matching)::
+
+    or     := and (("OR" | ",") and)*
+    and    := unary (["AND"] unary)*      words side by side must all match
+    unary  := ("+" | "-")? atom           "+" required (the default), "-" excluded
+    atom   := "(" or ")" | '"phrase"' | word | word*
+
+A trailing ``*`` makes a word a prefix (``Forest*`` finds "forestry"). ``AND``/``OR`` are
+operators only in capitals. The parser never fails on user text: unbalanced parentheses and
+quotes are closed at the end, stray operators are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from stacsift.errors import InvalidParameter
+
+MAX_QUERY_LENGTH = 1000
+MAX_TERMS = 64
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class Phrase:
+    text: str
+
+
+@dataclass(frozen=True)
+class Not:
+    node: Node
+
+
+@dataclass(frozen=True)
+class And:
+    nodes: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    nodes: tuple[Node, ...]
+
+
+Node = Word | Phrase | Not | And | Or
+
+_TOKEN = re.compile(r'"[^"]*"?|[(),]|[+-]|[^\s(),"]+')
+
+
+def parse(q: str) -> Node | None:
+    """Parse free text; ``None`` when it holds no searchable term."""
+    if len(q) > MAX_QUERY_LENGTH:
+        raise InvalidParameter("q", f"is longer than {MAX_QUERY_LENGTH} characters")
+    lexemes = _TOKEN.findall(q)
+    if sum(1 for t in lexemes if t not in "(),+-") > MAX_TERMS:
+        raise InvalidParameter("q", f"has more than {MAX_TERMS} terms")
+    parser = _Parser(lexemes)
+    return parser.parse_or(top=True)
+
+
+class _Parser:
+    def __init__(self, lexemes: list[str]) -> None:
+        self.lexemes = lexemes
+        self.pos = 0
+
+    def peek(self) -> str | None:
+        return self.lexemes[self.pos] if self.pos < len(self.lexemes) else None
+
+    def take(self) -> str:
+        lexeme = self.lexemes[self.pos]
+        self.pos += 1
+        return lexeme
+
+    def parse_or(self, *, top: bool = False) -> Node | None:
+        nodes = []
+        while (lexeme := self.peek()) is not None:
+            if lexeme in ("OR", ","):
+                self.take()
+                continue
+            if lexeme == ")":
+                self.take()
+                if top:
+                    continue  # a stray ")" at top level is ignored
+                break
+            node = self.parse_and()
+            if node is not None:
+                nodes.append(node)
+        return _combine(Or, nodes)
+
+    def parse_and(self) -> Node | None:
+        nodes = []
+        while (lexeme := self.peek()) is not None and lexeme not in ("OR", ",", ")"):
+            if lexeme == "AND":
+                self.take()
+                continue
+            node = self.parse_unary()
+            if node is not None:
+                nodes.append(node)
+        return _combine(And, nodes)
+
+    def parse_unary(self) -> Node | None:
+        lexeme = self.peek()
+        if lexeme in ("+", "-"):
+            self.take()
+            node = self.parse_atom() if self.peek() not in (None, "OR", ",", ")") else None
+            if node is None:
+                return None
+            return Not(node) if lexeme == "-" else node
+        return self.parse_atom()
+
+    def parse_atom(self) -> Node | None:
+        lexeme = self.take()
+        if lexeme == "(":
+            return self.parse_or()
+        if lexeme.startswith('"'):
+            text = lexeme.strip('"').strip()
+            return Phrase(text) if text else None
+        if lexeme in ("AND", "+", "-"):
+            return None
+        if lexeme.endswith("*"):
+            stem = lexeme.rstrip("*")
+            return Word(stem, prefix=True) if stem else Word("", prefix=True)
+        return Word(lexeme)
+
+
+def _combine(kind: type[And] | type[Or], nodes: list[Node]) -> Node | None:
+    if not nodes:
+        return None
+    if len(nodes) == 1:
+        return nodes[0]
+    return kind(tuple(nodes))

@@ -1,0 +1,128 @@
+"""Parse and validate search parameters given as strings (HTTP query, CLI) or JSON (POST body).
+
+Every failure is an :class:`InvalidParameter` naming the parameter, so that the HTTP edge answers
+400 and the CLI prints one line.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+
+from stacsift.errors import InvalidParameter
+from stacsift.index.documents import to_micros
+
+BBox = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """A validated item search."""
+
+    q: str | None = None
+    collections: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+    bbox: BBox | None = None
+    datetime: tuple[int | None, int | None] | None = None
+    limit: int = 10
+    offset: int = 0
+
+
+def parse_bbox(value: str | list[object] | None) -> BBox | None:
+    """``west,south,east,north`` (or 6 numbers with heights); west > east crosses 180°."""
+    if value is None or value == "":
+        return None
+    parts = value.split(",") if isinstance(value, str) else value
+    if not isinstance(parts, list) or len(parts) not in (4, 6):
+        raise InvalidParameter("bbox", "expected 4 or 6 comma-separated numbers")
+    try:
+        numbers = [float(p) for p in parts]  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidParameter("bbox", f"not all numbers: {value!r}") from None
+    if not all(math.isfinite(n) for n in numbers):
+        raise InvalidParameter("bbox", "numbers must be finite")
+    if len(numbers) == 6:
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    west, south, east, north = numbers
+    if not (-180 <= west <= 180 and -180 <= east <= 180):
+        raise InvalidParameter("bbox", "longitudes must be within [-180, 180]")
+    if not (-90 <= south <= north <= 90):
+        raise InvalidParameter("bbox", "latitudes must be within [-90, 90] with south <= north")
+    return west, south, east, north
+
+
+def parse_datetime(value: str | None) -> tuple[int | None, int | None] | None:
+    """An RFC 3339 instant or interval ``start/end`` with ``..`` or empty for an open end."""
+    if value is None or value.strip() == "":
+        return None
+    text = value.strip()
+    if "/" not in text:
+        moment = _instant(text)
+        return moment, moment
+    start_text, _, end_text = text.partition("/")
+    start = None if start_text in ("", "..") else _instant(start_text)
+    end = None if end_text in ("", "..") else _instant(end_text)
+    if start is None and end is None:
+        raise InvalidParameter("datetime", "an interval needs at least one closed end")
+    if start is not None and end is not None and start > end:
+        raise InvalidParameter("datetime", "the interval's start is after its end")
+    return start, end
+
+
+def _instant(text: str) -> int:
+    try:
+        moment = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise InvalidParameter("datetime", f"{text!r} is not an RFC 3339 date-time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return to_micros(moment)
+
+
+def parse_limit(value: str | int | None, *, default: int, maximum: int) -> int:
+    """A page size in ``1..maximum``; larger asks are capped (as the STAC API spec allows)."""
+    if value is None or value == "":
+        return default
+    try:
+        limit = int(value)
+    except (TypeError, ValueError):
+        raise InvalidParameter("limit", f"must be a positive integer, got {value!r}") from None
+    if limit < 1:
+        raise InvalidParameter("limit", f"must be a positive integer, got {value!r}")
+    return min(limit, maximum)
+
+
+def parse_list(name: str, value: str | list[object] | None) -> tuple[str, ...]:
+    """A comma-separated string or a JSON array of strings."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(str(v) for v in value)
+    raise InvalidParameter(name, "expected a list of strings")
+
+
+def encode_token(generation: int, offset: int) -> str:
+    """An opaque page token; it records the generation it was made on."""
+    raw = orjson.dumps({"g": generation, "o": offset})
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(token: str | None) -> tuple[int, int] | None:
+    """(generation, offset) from a token made by :func:`encode_token`."""
+    if token is None or token == "":
+        return None
+    try:
+        raw = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        generation, offset = int(raw["g"]), int(raw["o"])
+    except (binascii.Error, ValueError, TypeError, KeyError, orjson.JSONDecodeError):
+        raise InvalidParameter("token", "is not a token this API issued") from None
+    if offset < 0:
+        raise InvalidParameter("token", "is not a token this API issued")
+    return generation, offset

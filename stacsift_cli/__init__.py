@@ -1,0 +1,1 @@
+"""The ``stacsift`` command: the one place that wires the builder and the functions together."""

@@ -1,0 +1,124 @@
+"""The CLI's commands: each takes parsed arguments and the environment, returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from functions.gateway import make_server
+from functions.search import make_handler
+from index_builder.build import build as run_build
+from index_builder.sample import write_sample
+from stacsift.index.reader import IndexReader
+from stacsift.query import params
+from stacsift.search import search_items
+from stacsift.settings import SearchSettings, StoreSettings
+from stacsift.store import open_bucket
+
+
+def build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    bucket = open_bucket(args.root, StoreSettings.from_env(env), create=True)
+    result = run_build(args.sources, bucket)
+    counts = result.report.counts
+    print(
+        f"generation {result.manifest.generation} published to {bucket.url}: "
+        f"{counts['Catalog']} catalogs, {counts['Collection']} collections, "
+        f"{counts['Item']} items; {len(result.report.skipped)} skipped"
+    )
+    for skip in result.report.skipped[:20]:
+        print(f"  skipped {skip.href}: {skip.reason}")
+    if len(result.report.skipped) > 20:
+        print(f"  … and {len(result.report.skipped) - 20} more (see --report)")
+    if args.report:
+        report = {"counts": counts, "skipped": [asdict(s) for s in result.report.skipped]}
+        args.report.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    return 0
+
+
+def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> SearchSettings:
+    settings = SearchSettings(root=args.root, store=StoreSettings.from_env(env))
+    return replace(settings, cache_dir=args.cache_dir) if args.cache_dir else settings
+
+
+def serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    settings = _settings(args, env)
+    _reader(settings).current()  # fail fast, with a clear error, if there is no index
+    server = make_server(make_handler(settings), args.host, args.port)
+    url = f"http://{args.host}:{server.server_address[1]}"
+    print(f"stacsift serving {settings.root} at {url}/", flush=True)
+    print(f"  try: curl '{url}/search?q=forest'", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def search(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    settings = _settings(args, env)
+    request = params.SearchRequest(
+        q=args.text or None,
+        collections=params.parse_list("collections", args.collections),
+        bbox=params.parse_bbox(args.bbox),
+        datetime=params.parse_datetime(args.datetime),
+        limit=params.parse_limit(args.limit, default=10, maximum=settings.max_limit),
+    )
+    page = search_items(_reader(settings).current(), request)
+    if args.json:
+        body = {
+            "type": "FeatureCollection",
+            "features": page.features,
+            "numberMatched": page.matched,
+            "numberReturned": len(page.features),
+        }
+        sys.stdout.write(orjson.dumps(body).decode() + "\n")
+    else:
+        _print_table(page.features, page.matched)
+    return 0
+
+
+def sample(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    root = write_sample(args.directory)
+    print(f"sample catalog written to {root}")
+    return 0
+
+
+def _reader(settings: SearchSettings) -> IndexReader:
+    bucket = open_bucket(settings.root, settings.store)
+    return IndexReader(bucket, settings.cache_dir, settings.manifest_ttl_seconds)
+
+
+def _print_table(features: list[dict[str, Any]], matched: int) -> None:
+    rows = [
+        (
+            str(f.get("id", "")),
+            str(f.get("collection", "")),
+            _when(f.get("properties") or {}),
+            str((f.get("properties") or {}).get("title") or ""),
+        )
+        for f in features
+    ]
+    header = ("ID", "COLLECTION", "DATETIME", "TITLE")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+    for row in [header, *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[3])
+    print(f"{len(rows)} of {matched} matching items")
+
+
+def _when(props: dict[str, Any]) -> str:
+    if props.get("datetime"):
+        return str(props["datetime"])
+    start, end = props.get("start_datetime"), props.get("end_datetime")
+    return f"{start or '..'}/{end or '..'}"
+
+
+def sample_path(directory: Path) -> Path:
+    return directory / "catalog.json"

@@ -1,0 +1,127 @@
+"""Real parts for integration tests: a moto S3 server in its own process, and the gateway.
+
+moto runs as a separate process (not ``ThreadedMotoServer``): GDAL/rasterio hold the GIL during
+HTTP, which deadlocks an in-process server.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from functions.gateway import make_server
+from functions.search import make_handler
+from index_builder.build import build
+from stacsift.settings import SearchSettings, StoreSettings
+from stacsift.store import Bucket, open_bucket
+
+STARTUP_SECONDS = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"moto server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)  # polling for readiness, not timing anything
+    raise RuntimeError(f"moto server did not listen on {port} within {STARTUP_SECONDS}s")
+
+
+@pytest.fixture(scope="session")
+def s3_store() -> Iterator[StoreSettings]:
+    """Settings pointing at a moto S3 server started for this test session."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_port(port, process)
+        yield StoreSettings(
+            endpoint=f"http://127.0.0.1:{port}",
+            region="us-east-1",
+            access_key_id="testing",
+            secret_access_key="testing",
+            timeout_seconds=10,
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def s3_root(s3_store: StoreSettings) -> str:
+    """A fresh ``s3://`` root in a new bucket on the emulator."""
+    name = f"stacsift-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_store.endpoint,
+        region_name=s3_store.region,
+        aws_access_key_id=s3_store.access_key_id,
+        aws_secret_access_key=s3_store.secret_access_key,
+    )
+    client.create_bucket(Bucket=name)
+    return f"s3://{name}/catalogs/test"
+
+
+@pytest.fixture
+def local_root(tmp_path: Path) -> str:
+    return str(tmp_path / "root")
+
+
+ServeFn = Callable[[str, StoreSettings], str]
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[ServeFn]:
+    """Factory: serve ROOT through the local gateway; returns its base URL. Stops at teardown."""
+    servers = []
+
+    def start(root: str, store: StoreSettings) -> str:
+        settings = SearchSettings(
+            root=root, store=store, cache_dir=tmp_path / f"cache-{len(servers)}"
+        )
+        server = make_server(make_handler(settings), "127.0.0.1", 0)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server, thread in servers:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Callable[[list[str], str, StoreSettings], Bucket]:
+    """Factory: build sources into ROOT and return its bucket."""
+
+    def run(sources: list[str], root: str, store: StoreSettings) -> Bucket:
+        bucket = open_bucket(root, store, create=True)
+        build(sources, bucket, work_dir=tmp_path)
+        return bucket
+
+    return run
