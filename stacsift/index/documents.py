@@ -112,10 +112,11 @@ def _collection_document(coll: dict[str, Any], coll_id: str) -> Document:
     extent = coll.get("extent") if isinstance(coll.get("extent"), dict) else {}
     assert isinstance(extent, dict)  # noqa: S101 - narrowed above, for mypy
     start, end = _collection_interval(extent)
-    texts = [_string(coll.get("description")), *_strings(coll.get("keywords"))]
-    providers = coll.get("providers")
-    if isinstance(providers, list):
-        texts.extend(_string(p.get("name")) for p in providers if isinstance(p, dict))
+    texts = [
+        _string(coll.get("description")),
+        *_strings(coll.get("keywords")),
+        *_strings(coll.get("providers")),
+    ]
     title = _string(coll.get("title"))
     words = " ".join(t for t in (title, *texts, coll_id) if t)
     return Document(
@@ -137,7 +138,7 @@ def item_interval(props: dict[str, Any]) -> tuple[int, int]:
     """(start, end) in epoch microseconds from ``datetime`` or ``start_/end_datetime``."""
     single = parse_datetime(props.get("datetime"))
     start = parse_datetime(props.get("start_datetime"))
-    end = parse_datetime(props.get("end_datetime"))
+    end = parse_datetime(props.get("end_datetime"), end_of_day=True)
     if start is None and end is None:
         if single is None:
             raise Unindexable("has neither datetime nor start_datetime/end_datetime")
@@ -148,17 +149,22 @@ def item_interval(props: dict[str, Any]) -> tuple[int, int]:
     )
 
 
-def parse_datetime(value: object) -> int | None:
-    """RFC 3339 (leniently: a date alone, or no zone means UTC) → epoch microseconds."""
+def parse_datetime(value: object, *, end_of_day: bool = False) -> int | None:
+    """RFC 3339 → epoch microseconds, leniently: no zone means UTC; a date alone means the
+    day's first microsecond, or its last one for the end of an interval (``end_of_day``)."""
     if not isinstance(value, str) or not value.strip():
         return None
+    text = value.strip()
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return to_micros(parsed)
+    micros = to_micros(parsed)
+    if end_of_day and len(text) == len("YYYY-MM-DD"):
+        micros += 86_400_000_000 - 1
+    return micros
 
 
 def to_micros(moment: datetime) -> int:
@@ -184,7 +190,7 @@ def item_bbox(item: dict[str, Any]) -> tuple[float, float, float, float] | None:
 def _collection_interval(extent: dict[str, Any]) -> tuple[int, int]:
     try:
         first = extent["temporal"]["interval"][0]
-        start, end = parse_datetime(first[0]), parse_datetime(first[1])
+        start, end = parse_datetime(first[0]), parse_datetime(first[1], end_of_day=True)
     except (KeyError, IndexError, TypeError):
         return MIN_TIME, MAX_TIME
     return (MIN_TIME if start is None else start, MAX_TIME if end is None else end)
@@ -222,8 +228,9 @@ def _texts(props: dict[str, Any]) -> Iterator[str]:
 def _strings(value: object) -> list[str]:
     if isinstance(value, str):
         return [value] if value and not value.startswith(("http://", "https://")) else []
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str) and v]
+    if isinstance(value, list):  # keywords, instruments, … and providers' names
+        names = (v.get("name") if isinstance(v, dict) else v for v in value)
+        return [v for v in names if isinstance(v, str) and v]
     return []
 
 

@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
@@ -34,17 +35,17 @@ def free_port() -> int:
         return port
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"moto server exited with {process.returncode}")
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
         except OSError:
             time.sleep(0.05)  # polling for readiness, not timing anything
-    raise RuntimeError(f"moto server did not listen on {port} within {STARTUP_SECONDS}s")
+    raise RuntimeError(f"{process.args!r} did not listen on {port} in {STARTUP_SECONDS}s")
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +58,7 @@ def s3_store() -> Iterator[StoreSettings]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for_port(port, process)
+        wait_for_port(port, process)
         yield StoreSettings(
             endpoint=f"http://127.0.0.1:{port}",
             region="us-east-1",
@@ -96,7 +97,7 @@ ServeFn = Callable[[str, StoreSettings], str]
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[ServeFn]:
     """Factory: serve ROOT through the local gateway; returns its base URL. Stops at teardown."""
-    servers = []
+    servers: list[tuple[ThreadingHTTPServer, threading.Thread]] = []
 
     def start(root: str, store: StoreSettings) -> str:
         settings = SearchSettings(

@@ -81,7 +81,8 @@ def test_collections_and_landing_page(api: str) -> None:
         "area-2-1",
         "area-2-2",
     ]
-    self_links = [lk["href"] for lk in collections["collections"][0]["links"] if lk["rel"] == "self"]
+    first = collections["collections"][0]
+    self_links = [lk["href"] for lk in first["links"] if lk["rel"] == "self"]
     assert self_links == [f"{api}/collections/area-1-1"]
 
 

@@ -1,0 +1,54 @@
+"""The free-text parser: STAC API basic and advanced syntax, and no failure on any input."""
+
+from __future__ import annotations
+
+import pytest
+
+from stacsift.errors import InvalidParameter
+from stacsift.query.freetext import MAX_QUERY_LENGTH, And, Not, Or, Phrase, Word, parse
+
+
+@pytest.mark.parametrize(
+    ("q", "tree"),
+    [
+        ("forest", Word("forest")),
+        ("Forest*", Word("Forest", prefix=True)),
+        ("forest,water", Or((Word("forest"), Word("water")))),
+        ("forest OR water", Or((Word("forest"), Word("water")))),
+        ("forest AND water", And((Word("forest"), Word("water")))),
+        ("forest water", And((Word("forest"), Word("water")))),
+        ('"coniferous forest"', Phrase("coniferous forest")),
+        ("+forest -osm", And((Word("forest"), Not(Word("osm"))))),
+        (
+            "landsat AND (forest OR water)",
+            And((Word("landsat"), Or((Word("forest"), Word("water"))))),
+        ),
+        ("area-1-1", Word("area-1-1")),
+    ],
+)
+def test_syntax(q: str, tree: object) -> None:
+    assert parse(q) == tree
+
+
+@pytest.mark.parametrize("q", ["", "   ", "OR", "AND", ",,,", "- +", "()", '""'])
+def test_nothing_to_search_is_none(q: str) -> None:
+    assert parse(q) is None
+
+
+@pytest.mark.parametrize("q", ["((forest", "forest)", '"open phrase', "a AND OR b", "-(", "+"])
+def test_broken_syntax_is_repaired_not_fatal(q: str) -> None:
+    parse(q)  # must not raise
+
+
+def test_field_syntax_is_just_a_word() -> None:
+    assert parse("id:secret") == Word("id:secret")
+
+
+def test_lowercase_operators_are_words() -> None:
+    assert parse("forest or water") == And((Word("forest"), Word("or"), Word("water")))
+
+
+def test_oversize_query_names_the_parameter() -> None:
+    with pytest.raises(InvalidParameter) as caught:
+        parse("a" * (MAX_QUERY_LENGTH + 1))
+    assert caught.value.parameter == "q"
