@@ -15,11 +15,16 @@ from functions.gateway import make_server
 from functions.search import make_handler
 from index_builder.build import build as run_build
 from index_builder.sample import write_sample
+from stacsift.errors import StacsiftError
 from stacsift.index.reader import IndexReader
 from stacsift.query import params
 from stacsift.search import search_items
 from stacsift.settings import SearchSettings, StoreSettings
 from stacsift.store import open_bucket
+
+
+class ServeError(StacsiftError):
+    """The local server cannot start (the port is taken, the host is not local, …)."""
 
 
 def build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -49,7 +54,10 @@ def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> SearchSetting
 def serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     settings = _settings(args, env)
     _reader(settings).current()  # fail fast, with a clear error, if there is no index
-    server = make_server(make_handler(settings), args.host, args.port)
+    try:
+        server = make_server(make_handler(settings), args.host, args.port)
+    except OSError as err:
+        raise ServeError(f"cannot listen on {args.host}:{args.port}: {err.strerror}") from err
     url = f"http://{args.host}:{server.server_address[1]}"
     print(f"stacsift serving {settings.root} at {url}/", flush=True)
     print(f"  try: curl '{url}/search?q=forest'", flush=True)
