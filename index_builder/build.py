@@ -41,17 +41,28 @@ class BuildResult:
 
 
 def build(sources: list[str], bucket: Bucket, work_dir: Path | None = None) -> BuildResult:
-    """Crawl ``sources`` and publish them at ``bucket`` as the next generation of its index.
+    """Crawl ``sources`` and publish them at ``bucket`` as the next generation of its index."""
+    report = CrawlReport()
+    return build_objects(_crawl_all(sources, report), sources, bucket, report, work_dir)
+
+
+def build_objects(
+    objects: Iterable[Crawled],
+    sources: list[str],
+    bucket: Bucket,
+    report: CrawlReport,
+    work_dir: Path | None = None,
+) -> BuildResult:
+    """Index ``objects`` and publish them at ``bucket`` as the next generation of its index.
 
     Duplicate objects (same collection and id) keep the first one crawled, in source order and
     breadth-first within a source; later ones are reported, never merged.
     """
     started = time.monotonic()
-    report = CrawlReport()
     with tempfile.TemporaryDirectory(prefix="stacsift-build-", dir=work_dir) as tmp:
         work = Path(tmp)
         collector = _Collector(report)
-        write_index(work / "tantivy", collector.documents(_crawl_all(sources, report)))
+        write_index(work / "tantivy", collector.documents(objects))
         build_id = uuid.uuid4().hex
         files = _tantivy_uploads(work / "tantivy", build_id)
         parts = _table_parts(work / "table", collector.items_by_collection, build_id)
