@@ -113,7 +113,7 @@ class _Collector:
             if obj.kind == "Catalog":
                 continue
             try:
-                document = to_document(obj.data)
+                document = to_document(obj.data, _public_href(obj.href))
             except Unindexable as err:
                 self.report.skip(obj.href, f"cannot be indexed: {err}")
                 continue
@@ -133,6 +133,11 @@ class _Collector:
             items[document.collection].append(document)
         ids = {d.id for d in self.docs["collection"]} | set(items)
         return {cid: _summary(items.get(cid, [])) for cid in sorted(ids)}
+
+
+def _public_href(href: str) -> str:
+    """Where a client could fetch the source object; builder-local ``file://`` paths are not."""
+    return href if href.startswith(("http://", "https://", "s3://")) else ""
 
 
 def _summary(items: list[Document]) -> CollectionSummary:

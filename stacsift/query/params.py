@@ -9,8 +9,10 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
@@ -18,19 +20,42 @@ from stacsift.errors import InvalidParameter
 from stacsift.index.documents import to_micros
 
 BBox = tuple[float, float, float, float]
+# RFC 3339 date-time, as the STAC API requires (a date alone or no offset is refused).
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One ``sortby`` entry: a field (``id``, ``collection`` or a property) and a direction."""
+
+    field: str
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Fields:
+    """The fields extension: dotted paths to include and to exclude."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class SearchRequest:
-    """A validated item search."""
+    """A validated item (or collection) search."""
 
     q: str | None = None
     collections: tuple[str, ...] = ()
     ids: tuple[str, ...] = ()
     bbox: BBox | None = None
+    intersects: dict[str, Any] | None = None
     datetime: tuple[int | None, int | None] | None = None
     limit: int = 10
     offset: int = 0
+    sortby: tuple[SortKey, ...] = ()
+    fields: Fields | None = None
+    filter: Any = None
+    filter_lang: str | None = None
 
 
 def parse_bbox(value: str | list[object] | None) -> BBox | None:
@@ -75,8 +100,10 @@ def parse_datetime(value: str | None) -> tuple[int | None, int | None] | None:
 
 
 def _instant(text: str) -> int:
+    if not _RFC3339.match(text):
+        raise InvalidParameter("datetime", f"{text!r} is not an RFC 3339 date-time")
     try:
-        moment = datetime.fromisoformat(text.replace("z", "Z"))
+        moment = datetime.fromisoformat(text.upper())
     except ValueError:
         raise InvalidParameter("datetime", f"{text!r} is not an RFC 3339 date-time") from None
     if moment.tzinfo is None:
