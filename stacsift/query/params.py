@@ -10,6 +10,7 @@ import base64
 import binascii
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -58,15 +59,15 @@ class SearchRequest:
     filter_lang: str | None = None
 
 
-def parse_bbox(value: str | list[object] | None) -> BBox | None:
+def parse_bbox(value: str | Sequence[object] | None) -> BBox | None:
     """``west,south,east,north`` (or 6 numbers with heights); west > east crosses 180°."""
     if value is None or value == "":
         return None
     parts = value.split(",") if isinstance(value, str) else value
-    if not isinstance(parts, list) or len(parts) not in (4, 6):
+    if not isinstance(parts, list | tuple) or len(parts) not in (4, 6):
         raise InvalidParameter("bbox", "expected 4 or 6 comma-separated numbers")
     try:
-        numbers = [float(p) for p in parts]  # type: ignore[arg-type]
+        numbers = [float(p) for p in parts]
     except (TypeError, ValueError):
         raise InvalidParameter("bbox", f"not all numbers: {value!r}") from None
     if not all(math.isfinite(n) for n in numbers):
