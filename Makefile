@@ -8,6 +8,8 @@ SAMPLE := ./.stacsift-sample
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
+BENCH_STAMP := $(VENV)/.installed-bench
+
 .PHONY: run install test lint unit integration bench clean
 
 $(BIN)/python:
@@ -40,6 +42,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+## make bench: print the benchmark figures (not part of make test)
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.search
 
 clean:
 	rm -rf $(ROOT) $(SAMPLE) .pytest_cache .mypy_cache .ruff_cache

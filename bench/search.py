@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import orjson
-
 from bench import baselines
 from bench.synthetic import collections, items
 from bench.timing import median, p50_p99_ms, samples
@@ -78,13 +76,21 @@ def in_process(root: Path, work: Path) -> None:
                 b"",
                 "127.0.0.1",
             )
-            context = LocalContext(aws_request_id="bench")
-
-            def call(e: dict[str, Any] = event) -> None:
-                assert handle(e, context)["statusCode"] == 200  # type: ignore[arg-type]
-
-            times += samples(call, REPEATS)
+            times += samples(_caller(handle, event), REPEATS)
         print(f"    {name:14s} {p50_p99_ms(times)}")
+
+
+def _caller(handle: Callable[..., dict[str, Any]], event: dict[str, Any]) -> Callable[[], None]:
+    context = LocalContext(aws_request_id="bench")
+
+    def call() -> None:
+        assert handle(event, context)["statusCode"] == 200
+
+    return call
+
+
+def _bound(fn: Callable[..., object], *args: object) -> Callable[[], object]:
+    return lambda: fn(*args)
 
 
 def over_http(root: Path, work: Path) -> None:
@@ -113,7 +119,7 @@ def over_http(root: Path, work: Path) -> None:
             times: list[float] = []
             for query in queries:
                 url = f"http://127.0.0.1:{port}/search?{urlencode(query | {'limit': '10'})}"
-                times += samples(lambda u=url: _fetch(u), REPEATS // 2)
+                times += samples(_bound(_fetch, url), REPEATS // 2)
             print(f"    {name:14s} {p50_p99_ms(times)}")
     finally:
         process.terminate()
@@ -131,13 +137,13 @@ def run_baselines(count: int, root: Path, work: Path) -> None:
     for name in ("text",):
         times: list[float] = []
         for query in QUERIES[name]:
-            times += samples(lambda q=query["q"]: whoosh_search(q), REPEATS)
+            times += samples(_bound(whoosh_search, query["q"]), REPEATS)
         print(f"    {name:14s} {p50_p99_ms(times)}")
     duck = baselines.duckdb_query(root)
     print("  baseline DuckDB over the GeoParquet table, limit=10:")
     times = []
     for query in QUERIES["bbox+datetime"]:
-        times += samples(lambda q=query: duck(q["bbox"], q["datetime"]), REPEATS)
+        times += samples(_bound(duck, query["bbox"], query["datetime"]), REPEATS)
     print(f"    {'bbox+datetime':14s} {p50_p99_ms(times)}")
 
 
@@ -145,7 +151,8 @@ def cold_start(root: Path, work: Path, runs: int = 5) -> None:
     with baselines.moto_root(root) as (s3_root, env):
         script = (
             "import time; t=time.perf_counter();"
-            "from functions.search import handler; from functions.gateway import to_event, LocalContext;"
+            "from functions.search import handler;"
+            "from functions.gateway import to_event, LocalContext;"
             "e=to_event('GET','/search?q=forest&limit=10',{'host':'x'},b'','127.0.0.1');"
             "r=handler(e, LocalContext(aws_request_id='cold'));"
             "assert r['statusCode']==200, r; print(time.perf_counter()-t)"

@@ -39,7 +39,7 @@ def collections() -> list[dict[str, Any]]:
 
 
 def items(count: int, seed: int = 42) -> Iterator[dict[str, Any]]:
-    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not security
+    rng = random.Random(seed)
     for number in range(count):
         theme, words = THEMES[number % len(THEMES)]
         west = rng.uniform(-179.0, 178.0)

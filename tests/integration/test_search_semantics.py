@@ -41,7 +41,7 @@ def test_intersects_is_exact_not_bbox_only(naip: Served) -> None:
     items = naip_items()
     item = items[0]
     footprint = shapely.geometry.shape(item["geometry"])
-    west, south, east, north = item["bbox"]
+    west, south = item["bbox"][:2]
     corner = shapely.geometry.Point(west + 1e-5, south + 1e-5)
     assert not footprint.contains(corner) and shapely.geometry.box(*item["bbox"]).contains(corner)
     point = {"type": "Point", "coordinates": [corner.x, corner.y]}
