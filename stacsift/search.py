@@ -65,7 +65,7 @@ class Page:
 
 def object_query(request: SearchRequest, kind: str = f.TYPE_ITEM) -> Query:
     """The tantivy query: free text (scored) and filters (unscored)."""
-    clauses: list[tuple[Occur, Query]] = [(Occur.Must, translate.type_is(kind))]
+    clauses: list[tuple[Occur, Query]] = []
     node = freetext.parse(request.q) if request.q else None
     if node is not None:
         clauses.append((Occur.Must, translate.text_query(node)))
@@ -78,6 +78,11 @@ def object_query(request: SearchRequest, kind: str = f.TYPE_ITEM) -> Query:
         clauses.append((Occur.Must, translate.bbox_query(bbox)))
     if request.datetime is not None:
         clauses.append((Occur.Must, translate.interval_query(*request.datetime)))
+    if kind == f.TYPE_ITEM and clauses:
+        # Excluding the few collections is cheaper than intersecting with every item.
+        clauses.append((Occur.MustNot, translate.type_is(f.TYPE_COLLECTION)))
+    else:
+        clauses.append((Occur.Must, translate.type_is(kind)))
     return Query.boolean_query(clauses)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from stacsift import grid
 from stacsift.errors import StacsiftError
 from stacsift.index import schema as f
 
@@ -64,6 +65,8 @@ class Document:
         }
         if self.bbox is not None:
             values.update(zip((f.XMIN, f.YMIN, f.XMAX, f.YMAX), self.bbox, strict=True))
+            values[f.CELLS] = grid.item_terms(self.bbox)
+        values[f.MONTHS] = grid.month_terms(self.start, self.end)
         values.update(self.numbers)
         if self.href:
             values[f.HREF] = self.href

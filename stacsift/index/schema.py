@@ -29,6 +29,8 @@ WORDS = "words"
 START = "start"
 END = "end"
 XMIN, YMIN, XMAX, YMAX = "xmin", "ymin", "xmax", "ymax"
+CELLS = "cells"
+MONTHS = "months"
 GSD = "gsd"
 CLOUD_COVER = "cloud_cover"
 HREF = "href"
@@ -49,6 +51,8 @@ def build_schema() -> tantivy.Schema:
         builder.add_integer_field(number, indexed=True, fast=True)
     for number in (XMIN, YMIN, XMAX, YMAX, GSD, CLOUD_COVER):
         builder.add_float_field(number, indexed=True, fast=True)
+    builder.add_text_field(CELLS, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field(MONTHS, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(HREF, stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_bytes_field(JSON, stored=True)
     return builder.build()
