@@ -137,6 +137,8 @@ class _Parser(TokenReader):
         if token.kind == "quoted":
             self.take()
             return ast.Property(unquote(token.text))
+        if token.kind == "word" and token.text.upper() == "NULL":
+            raise invalid(f"NULL is not a value at character {self.at()}: use IS [NOT] NULL")
         if token.kind != "word" or token.text.upper() in _RESERVED:
             raise self.unexpected("a value or a property name")
         return self.word_scalar(depth)
