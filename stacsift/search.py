@@ -97,7 +97,9 @@ def search_items(
     Order: ``sortby`` when given; else relevance when ``q`` is given; else newest first
     (items) or by id (collections).
     """
-    checks = predicates + _intersects_predicate(request.intersects)
+    checks = (
+        predicates + _intersects_predicate(request.intersects) + _filter_predicate(request.filter)
+    )
     order = _native_order(request, kind)
     if checks or order is None:
         return _scan(index, request, checks, kind)
@@ -183,6 +185,14 @@ def _intersects_predicate(geometry: dict[str, Any] | None) -> tuple[Predicate, .
         return candidate is not None and bool(target.intersects(candidate))
 
     return (intersects,)
+
+
+def _filter_predicate(expression: Any) -> tuple[Predicate, ...]:
+    if expression is None:
+        return ()
+    from stacsift.query import cql2
+
+    return (lambda obj: cql2.evaluate(expression, obj),)
 
 
 def _geometry_bbox(geometry: dict[str, Any] | None) -> tuple[float, float, float, float] | None:

@@ -55,8 +55,7 @@ class SearchRequest:
     offset: int = 0
     sortby: tuple[SortKey, ...] = ()
     fields: Fields | None = None
-    filter: Any = None
-    filter_lang: str | None = None
+    filter: Any = None  # a parsed CQL2 expression (stacsift.query.cql2)
 
 
 def parse_bbox(value: str | Sequence[object] | None) -> BBox | None:

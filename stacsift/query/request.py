@@ -60,9 +60,19 @@ def parse_search(raw: Mapping[str, Any], *, post: bool, limits: Limits) -> Searc
         offset=token[1] if token else 0,
         sortby=parse_sortby(raw.get("sortby")),
         fields=parse_fields(raw.get("fields")),
-        filter=raw.get("filter"),
-        filter_lang=_string("filter-lang", raw.get("filter-lang")),
+        filter=parse_filter(raw.get("filter"), raw.get("filter-lang")),
     )
+
+
+def parse_filter(value: object, lang: object) -> Any:
+    """A CQL2 filter (text or JSON) as an expression tree, or None."""
+    if value is None or value == "" or value == {}:
+        return None
+    if not isinstance(value, str | dict):
+        raise InvalidParameter("filter", "must be CQL2 text or a CQL2 JSON object")
+    from stacsift.query import cql2  # loads only when a request filters
+
+    return cql2.parse(value, _string("filter-lang", lang))
 
 
 def parse_q(value: object) -> str | None:

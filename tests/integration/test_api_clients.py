@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -65,6 +66,41 @@ def test_stac_api_validator_reports_no_errors(naip: Served) -> None:
     report = result.stdout + result.stderr
     assert "Errors: none" in report, report[-5000:]
     assert result.returncode == 0
+    for validated in (
+        "Features",
+        "Item Search",
+        "Filter Extension - CQL2-Text",
+        "Filter Extension - CQL2-JSON",
+        "Basic Spatial Operators",
+    ):
+        assert f"{validated} conformance class" in report
+
+
+def test_pystac_client_filter(naip: Served) -> None:
+    client = Client.open(f"{naip.url}/")
+    text = "naip:state = 'al' AND gsd < 0.6"
+    as_json = {
+        "op": "and",
+        "args": [
+            {"op": "=", "args": [{"property": "naip:state"}, "al"]},
+            {"op": "<", "args": [{"property": "gsd"}, 0.6]},
+        ],
+    }
+    expected = sorted(
+        i["id"]
+        for i in naip_items()
+        if i["properties"].get("naip:state") == "al" and i["properties"]["gsd"] < 0.6
+    )
+    by_text = client.search(filter=text, filter_lang="cql2-text", method="GET", limit=50)
+    by_json = client.search(filter=as_json, limit=50)
+    assert expected
+    assert sorted(i.id for i in by_text.items()) == expected
+    assert sorted(i.id for i in by_json.items()) == expected
+
+
+def naip_items() -> list[dict[str, Any]]:
+    path = FIXTURES / "items/planetary-computer-naip/naip-items.ndjson"
+    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
 
 
 def test_pystac_client_pages_through_search(naip: Served) -> None:
