@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 ORDER = 16
 SIDE = 1 << ORDER
 
@@ -28,3 +30,27 @@ def _cell(fraction: float) -> int:
     if fraction != fraction:  # NaN
         return 0
     return min(SIDE - 1, max(0, int(fraction * SIDE)))
+
+
+def hilbert_keys(lon: Any, lat: Any) -> Any:
+    """:func:`hilbert_key` for numpy arrays of longitudes and latitudes (NaN → cell 0)."""
+    import numpy as np
+
+    def cells(values: Any, origin: float, span: float) -> Any:
+        fraction = np.nan_to_num((np.asarray(values, dtype=np.float64) - origin) / span)
+        return np.clip((fraction * SIDE).astype(np.int64), 0, SIDE - 1)
+
+    x, y = cells(lon, -180.0, 360.0), cells(lat, -90.0, 180.0)
+    key = np.zeros(x.shape, dtype=np.int64)
+    half = SIDE >> 1
+    while half > 0:
+        rx = (x & half) > 0
+        ry = (y & half) > 0
+        key += half * half * ((3 * rx.astype(np.int64)) ^ ry.astype(np.int64))
+        flip = ~ry & rx
+        x = np.where(flip, SIDE - 1 - x, x)
+        y = np.where(flip, SIDE - 1 - y, y)
+        swap = ~ry
+        x, y = np.where(swap, y, x), np.where(swap, x, y)
+        half >>= 1
+    return key

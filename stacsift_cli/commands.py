@@ -29,13 +29,19 @@ class ServeError(StacsiftError):
 
 def build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     bucket = open_bucket(args.root, StoreSettings.from_env(env), create=True)
-    result = run_build(args.sources, bucket)
+    result = run_build(args.sources, bucket, cache_dir=args.cache_dir, full=args.full)
     counts = result.report.counts
-    print(
-        f"generation {result.manifest.generation} published to {bucket.url}: "
+    crawled = (
         f"{counts['Catalog']} catalogs, {counts['Collection']} collections, "
         f"{counts['Item']} items; {len(result.report.skipped)} skipped"
     )
+    if result.manifest is None:
+        print(f"{bucket.url} is up to date ({crawled}); nothing published")
+    else:
+        print(
+            f"generation {result.manifest.generation} published to {bucket.url}: {crawled}; "
+            f"{result.changed} written, {result.deleted} deleted"
+        )
     for skip in result.report.skipped[:20]:
         print(f"  skipped {skip.href}: {skip.reason}")
     if len(result.report.skipped) > 20:

@@ -7,6 +7,7 @@ in its report; details that merely deviate from the schemas are handled lenientl
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -49,6 +50,14 @@ class Document:
     json: bytes
     numbers: tuple[tuple[str, float], ...] = ()
     href: str = ""
+    state: str = ""  # "<source>\x1f<key>\x1f<digest>": what a re-build compares against
+
+    def digest(self) -> str:
+        """A short content hash of the object and where it came from."""
+        return hashlib.sha1(self.json + self.href.encode(), usedforsecurity=False).hexdigest()[:16]
+
+    def with_source(self, source: str) -> Document:
+        return replace(self, state=state_term(source, self.key, self.digest()))
 
     def fields(self) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -70,7 +79,16 @@ class Document:
         values.update(self.numbers)
         if self.href:
             values[f.HREF] = self.href
+        if self.state:
+            values[f.STATE] = self.state
         return values
+
+
+STATE_SEPARATOR = "\x1f"
+
+
+def state_term(source: str, key: str, digest: str) -> str:
+    return f"{source}{STATE_SEPARATOR}{key}{STATE_SEPARATOR}{digest}"
 
 
 def document_key(kind: str, collection: str, object_id: str) -> str:

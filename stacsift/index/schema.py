@@ -31,6 +31,7 @@ END = "end"
 XMIN, YMIN, XMAX, YMAX = "xmin", "ymin", "xmax", "ymax"
 CELLS = "cells"
 MONTHS = "months"
+STATE = "state"
 GSD = "gsd"
 CLOUD_COVER = "cloud_cover"
 HREF = "href"
@@ -53,6 +54,7 @@ def build_schema() -> tantivy.Schema:
         builder.add_float_field(number, indexed=True, fast=True)
     builder.add_text_field(CELLS, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(MONTHS, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field(STATE, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(HREF, stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_bytes_field(JSON, stored=True)
     return builder.build()

@@ -25,3 +25,13 @@ def test_coarse_cells_form_a_continuous_bijection() -> None:
 def test_out_of_range_and_nan_are_clamped() -> None:
     assert hilbert.hilbert_key(float("nan"), 0.0) == hilbert.hilbert_key(-180.0, 0.0)
     assert hilbert.hilbert_key(500.0, 100.0) == hilbert.hilbert_key(180.0, 90.0)
+
+
+def test_vectorized_keys_equal_scalar_keys() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    lon = rng.uniform(-180, 180, 500)
+    lat = rng.uniform(-90, 90, 500)
+    expected = [hilbert.hilbert_key(float(a), float(b)) for a, b in zip(lon, lat, strict=True)]
+    assert hilbert.hilbert_keys(lon, lat).tolist() == expected
