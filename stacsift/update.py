@@ -29,8 +29,6 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import tantivy
-
 from stacsift.errors import PublishConflict
 from stacsift.index import schema as f
 from stacsift.index.documents import Document, to_document
@@ -45,13 +43,12 @@ from stacsift.index.manifest import (
 )
 from stacsift.index.publish import current_manifest, record_history, upload
 from stacsift.index.reader import cache_root, link_generation
-from stacsift.index.writer import WRITER_HEAP_BYTES, referenced_files
+from stacsift.index.writer import referenced_files, write_index
 from stacsift.store import Bucket, PreconditionFailed
 from stacsift.table import LocalPart, merge_part, partition_name
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
-WRITER_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -120,7 +117,7 @@ def _stage(
     # releases the GIL for its heavy work, so the two overlap on a machine with two cores.
     with ThreadPoolExecutor(max_workers=1) as pool:
         table = pool.submit(_table, bucket, base, changes, cache, work / "table", build_id)
-        _write(index_dir, changes, fresh=base is None)
+        write_index(index_dir, changes.upserts, deletes=changes.deletes, fresh=base is None)
         parts, summaries = table.result()
     meta_key = f"{TANTIVY_PREFIX}meta-{build_id}.json"
     known = {e.key for e in base.tantivy_files} if base else set()
@@ -149,21 +146,6 @@ def _stage(
         },
     )
     return _Staged(manifest, len(uploads), sent)
-
-
-def _write(index_dir: Path, changes: Changes, *, fresh: bool) -> None:
-    if fresh:
-        index = tantivy.Index(f.SCHEMA, path=str(index_dir), reuse=False)
-    else:
-        index = tantivy.Index.open(str(index_dir))
-    writer = index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=WRITER_THREADS)
-    if not fresh:
-        for key in [*changes.deletes, *(d.key for d in changes.upserts)]:
-            writer.delete_documents_by_term(f.KEY, key)
-    for document in changes.upserts:
-        writer.add_document(tantivy.Document.from_dict(document.fields(), f.SCHEMA))
-    writer.commit()
-    writer.wait_merging_threads()
 
 
 def _table(

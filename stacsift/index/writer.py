@@ -9,25 +9,43 @@ import orjson
 import tantivy
 
 from stacsift.index.documents import Document
-from stacsift.index.schema import SCHEMA
+from stacsift.index.schema import KEY, SCHEMA
 
 # tantivy's own bookkeeping files: never part of a published generation.
 _PRIVATE_FILES = frozenset({".managed.json", ".tantivy-meta.lock", ".tantivy-writer.lock"})
 WRITER_HEAP_BYTES = 128 * 1024 * 1024
+WRITER_THREADS = 2
 
 
-def write_index(directory: Path, documents: Iterable[Document]) -> int:
-    """Index ``documents`` into a new index at ``directory``; returns how many were written."""
+def write_index(
+    directory: Path,
+    documents: Iterable[Document],
+    *,
+    deletes: Iterable[str] = (),
+    fresh: bool = True,
+) -> int:
+    """Write ``documents`` into the index at ``directory`` and commit; returns how many.
+
+    ``fresh`` creates a new index there; otherwise the index in ``directory`` is updated:
+    ``deletes`` (document keys) and the keys of ``documents`` are deleted first, so documents
+    replace their older versions. tantivy only ever adds files; old segments get a small
+    ``.del`` file instead of being rewritten.
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    index = tantivy.Index(SCHEMA, path=str(directory), reuse=False)
-    writer = index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
-    count = 0
+    if fresh:
+        index = tantivy.Index(SCHEMA, path=str(directory), reuse=False)
+    else:
+        index = tantivy.Index.open(str(directory))
+    writer = index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=WRITER_THREADS)
+    documents = list(documents)
+    if not fresh:
+        for key in [*deletes, *(d.key for d in documents)]:
+            writer.delete_documents_by_term(KEY, key)
     for document in documents:
         writer.add_document(tantivy.Document.from_dict(document.fields(), SCHEMA))
-        count += 1
     writer.commit()
     writer.wait_merging_threads()
-    return count
+    return len(documents)
 
 
 def generation_files(directory: Path) -> tuple[Path, list[Path]]:
