@@ -42,7 +42,7 @@ def build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     else:
         print(
             f"generation {result.manifest.generation} published to {bucket.url}: {crawled}; "
-            f"{result.changed} written, {result.deleted} deleted"
+            f"{result.changed} objects written, {result.deleted} deleted"
         )
     for skip in result.report.skipped[:20]:
         print(f"  skipped {skip.href}: {skip.reason}")

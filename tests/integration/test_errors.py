@@ -152,3 +152,17 @@ def test_serving_on_a_taken_port_fails_clearly(
         port = taken.getsockname()[1]
         result = run_cli("serve", "--root", local_root, "--port", str(port))
     assert_one_line_error(result, f"127.0.0.1:{port}")
+
+
+def test_gc_and_rebuild_from_the_command_line(fixtures: Path, tmp_path: Path) -> None:
+    root, source = str(tmp_path / "root"), str(fixtures / "catalogs/pystac-test-case-1")
+    first = run_cli("build", source, "--root", root, "--cache-dir", str(tmp_path / "c"))
+    again = run_cli("build", source, "--root", root, "--cache-dir", str(tmp_path / "c"))
+    full = run_cli("build", source, "--root", root, "--full", "--cache-dir", str(tmp_path / "c"))
+    gc = run_cli("gc", "--root", root, "--keep", "1", "--grace", "0s")
+    bad = run_cli("gc", "--root", root, "--grace", "soon")
+    assert "generation 1 published" in first.stdout and "12 objects written" in first.stdout
+    assert "up to date" in again.stdout
+    assert "generation 2 published" in full.stdout
+    assert gc.returncode == 0 and "kept generations [2]" in gc.stdout
+    assert_one_line_error(bad, "grace")
