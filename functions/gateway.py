@@ -90,6 +90,22 @@ def _body(body: bytes, content_type: str) -> tuple[str | None, bool]:
     return base64.b64encode(body).decode(), True
 
 
+def dispatch(prefixes: dict[str, Handler], default: Handler) -> Handler:
+    """One handler for several functions: a path at or under a prefix goes to that prefix's handler.
+
+    This stands in for API Gateway's routes locally (``/sign…`` → presign, the rest → search).
+    """
+
+    def route(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        path = str(event.get("rawPath") or "/")
+        for prefix, handler in prefixes.items():
+            if path == prefix or path.startswith(f"{prefix}/"):
+                return handler(event, context)
+        return default(event, context)
+
+    return route
+
+
 def make_server(handler: Handler, host: str, port: int) -> ThreadingHTTPServer:
     """A server (not yet serving) that passes every request to ``handler``."""
 

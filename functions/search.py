@@ -32,7 +32,7 @@ from stacsift.errors import (
 )
 from stacsift.index.reader import IndexReader, OpenIndex
 from stacsift.query import params
-from stacsift.search import get_collection, list_collections, search_items
+from stacsift.search import get_collection, get_item, list_collections, search_items
 from stacsift.settings import SearchSettings
 from stacsift.store import open_bucket
 
@@ -93,12 +93,8 @@ class _Api:
         return self.search(query, f"/collections/{collection_id}/items")
 
     def item(self, collection_id: str, item_id: str) -> Response[str]:
-        cid, iid = unquote(collection_id), unquote(item_id)
-        request = params.SearchRequest(collections=(cid,), ids=(iid,), limit=1)
-        page = search_items(self.index(), request)
-        if not page.features:
-            raise NotFound(f"item {iid!r} does not exist in collection {cid!r}")
-        return _json(stac_api.item_out(self.base(), page.features[0]), stac_api.GEOJSON)
+        found = get_item(self.index(), unquote(collection_id), unquote(item_id))
+        return _json(stac_api.item_out(self.base(), found), stac_api.GEOJSON)
 
     def search_get(self) -> Response[str]:
         return self.search(self.query(), "/search")
@@ -206,13 +202,16 @@ def _json(
 
 
 def make_handler(
-    settings: SearchSettings | None = None,
+    settings: SearchSettings | None = None, reader: IndexReader | None = None
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """A Lambda handler for ``settings`` (read from the environment on first use when None)."""
+    """A Lambda handler for ``settings`` (read from the environment on first use when None).
+
+    ``reader`` lets a local server share one opened index between functions.
+    """
 
     @cache
     def app() -> APIGatewayHttpResolver:
-        return create_app(settings or SearchSettings.from_env(os.environ))
+        return create_app(settings or SearchSettings.from_env(os.environ), reader)
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -84,6 +84,14 @@ def get_collection(index: OpenIndex, collection_id: str) -> dict[str, Any]:
     return found[0]
 
 
+def get_item(index: OpenIndex, collection_id: str, item_id: str) -> dict[str, Any]:
+    """The stored item ``item_id`` of ``collection_id``, as it was crawled."""
+    found = _by_key(index, document_key(f.TYPE_ITEM, collection_id, item_id))
+    if not found:
+        raise NotFound(f"item {item_id!r} does not exist in collection {collection_id!r}")
+    return found[0]
+
+
 def _by_key(index: OpenIndex, key: str) -> Sequence[dict[str, Any]]:
     searcher = index.searcher()
     result = searcher.search(Query.term_query(f.SCHEMA, f.KEY, key), limit=1)
