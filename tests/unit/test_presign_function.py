@@ -13,7 +13,7 @@ from urllib.parse import quote
 import orjson
 import pytest
 
-from functions.gateway import LocalContext, to_event
+from functions.gateway import Handler, LocalContext, to_event
 from functions.presign import make_handler
 from stacsift.settings import PresignSettings, StoreSettings
 from stacsift.signing.policy import parse_allow
@@ -30,7 +30,7 @@ SETTINGS = PresignSettings(
     ),
     max_expires=7200,
 )
-HANDLER = make_handler(SETTINGS)
+HANDLER: Handler = make_handler(SETTINGS)
 GOOD = "s3://cogs/public/rio tiler/cög.tif"
 
 
