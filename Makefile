@@ -8,7 +8,7 @@ SAMPLE := ./.stacsift-sample
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install test lint unit integration bench clean
+.PHONY: run install localstack test lint unit integration bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,21 +20,29 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+## make localstack: LocalStack's own virtualenv (Python 3.13) in .cache/localstack, made once
+localstack:
+	bash localstack/setup.sh
+
 ## make run: build the sample catalog into ./.stacsift and serve the STAC API on $(HOST):$(PORT)
 run: $(STAMP)
 	$(BIN)/stacsift sample $(SAMPLE)
 	$(BIN)/stacsift build $(SAMPLE)/catalog.json --root $(ROOT)
 	$(BIN)/stacsift serve --root $(ROOT) --host $(HOST) --port $(PORT)
 
-## make test: lint, then unit and integration tests
-test: lint
+## make test: lint, then unit and integration tests (the session starts moto and LocalStack)
+test: lint localstack
 	$(BIN)/python -m pytest tests/unit tests/integration
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
 
-integration: $(STAMP)
+integration: $(STAMP) localstack
 	$(BIN)/python -m pytest tests/integration
+
+## make bench: presign throughput and latency, in-process and over HTTP, beside boto3
+bench: $(STAMP)
+	$(BIN)/python bench/presign.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -42,4 +50,4 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(ROOT) $(SAMPLE) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(ROOT) $(SAMPLE) .pytest_cache .mypy_cache .ruff_cache  # keeps .cache/localstack

@@ -147,15 +147,16 @@ def _key(href: str, raw: str) -> str:
     key = _decode(href, raw)
     if not key:
         raise InvalidHref(href, "names a bucket but no object")
-    if "%" in raw and (_traverses(key) or _traverses(_decode(href, key))):
+    encoded = "%" in raw  # without escapes, the checks of the href itself covered the key
+    if encoded and (_traverses(key) or _traverses(_decode(href, key))):
         raise InvalidHref(href, "encoded path traversal ('..' or '.') is not allowed")
     if key.endswith("/"):
         raise InvalidHref(href, "names a folder, not an object")
     if "//" in key or key.startswith("/"):
         raise InvalidHref(href, "has an empty path segment")
-    if _CONTROL.search(key):
+    if encoded and _CONTROL.search(key):
         raise InvalidHref(href, "contains encoded control characters")
-    if len(key.encode()) > MAX_KEY_BYTES:
+    if len(key) * 4 > MAX_KEY_BYTES and len(key.encode()) > MAX_KEY_BYTES:
         raise InvalidHref(href, f"the key is longer than {MAX_KEY_BYTES} bytes")
     return key
 
