@@ -18,7 +18,7 @@ import obstore
 from obstore.exceptions import BaseError
 from obstore.store import S3Store
 
-from stacsift.errors import StoreError
+from stacsift.errors import InvalidHref, StoreError
 from stacsift.settings import StoreSettings
 from stacsift.signing.hrefs import ObjectRef
 
@@ -64,7 +64,9 @@ class ObstoreSigner:
         store = self._store(ref)
         try:
             return obstore.sign(store, "GET", ref.key, expires)
-        except (BaseError, TypeError, ValueError) as err:
+        except TypeError:  # obstore's answer to a key it will not sign
+            raise InvalidHref(f"s3://{ref.bucket}/{ref.key}", "this key cannot be signed") from None
+        except (BaseError, ValueError) as err:
             raise StoreError(f"cannot sign s3://{ref.bucket}/{ref.key}: {_reason(err)}") from None
 
     def sign_many(self, refs: Sequence[ObjectRef], expires: timedelta) -> list[str]:
@@ -77,7 +79,9 @@ class ObstoreSigner:
             keys = [refs[p].key for p in positions]
             try:
                 signed = obstore.sign(self._store(first), "GET", keys, expires)
-            except (BaseError, TypeError, ValueError) as err:
+            except TypeError:
+                raise InvalidHref(f"s3://{first.bucket}/…", "a key cannot be signed") from None
+            except (BaseError, ValueError) as err:
                 raise StoreError(f"cannot sign in bucket {first.bucket}: {_reason(err)}") from None
             for position, url in zip(positions, signed, strict=True):
                 urls[position] = url

@@ -7,7 +7,7 @@ LocalStack. These check what is signed, where the URL points, and what is left a
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,8 +15,10 @@ import pytest
 
 from stacsift.errors import InvalidHref, NotAllowed, StacsiftError
 from stacsift.settings import PresignSettings, StoreSettings
+from stacsift.signing.hrefs import ObjectRef
 from stacsift.signing.policy import parse_allow
 from stacsift.signing.presigner import EXPIRY_PROPERTY, Presigner, Signed, presigner, resolve
+from stacsift.signing.signer import ObstoreSigner
 
 NOW = 1_800_000_000.75  # 2027-01-15T08:00:00.75Z
 SECRET = "sEcReT-never-shown-0123456789abcdef"
@@ -159,3 +161,9 @@ def test_an_item_with_nothing_signable_is_returned_as_it_is() -> None:
 )
 def test_resolve(href: str, base: str | None, expected: str) -> None:
     assert resolve(href, base) == expected
+
+
+def test_a_key_obstore_refuses_is_bad_input_not_a_server_error() -> None:
+    signer = ObstoreSigner(STORE)
+    with pytest.raises(InvalidHref, match="cannot be signed"):
+        signer.sign(ObjectRef("open", "a//b.tif"), timedelta(seconds=60))
