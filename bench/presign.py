@@ -46,7 +46,7 @@ REGION = "eu-central-1"
 STORE = StoreSettings(
     region=REGION,
     access_key_id="AKIAIOSFODNN7EXAMPLE",
-    secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",  # noqa: S106 - AWS's doc example
+    secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 )
 HREFS = [f"s3://{BUCKET}/mosaic/2024/tile_{i:03d}/B{i % 12:02d}.tif" for i in range(100)]
 SINGLE_CALLS = 20_000

@@ -37,7 +37,7 @@ from stacsift.errors import (
     StoreError,
 )
 from stacsift.index.reader import IndexReader, OpenIndex
-from stacsift.search import get_item
+from stacsift.search import Hit, get_item
 from stacsift.settings import PresignSettings
 from stacsift.signing.presigner import Presigner, Signed, presigner, rfc3339
 from stacsift.store import open_bucket
@@ -97,10 +97,10 @@ class _Api:
 
     def sign_item(self, collection_id: str, item_id: str) -> Response[str]:
         expires = self.signing.expires(self.query().get("expires"))
-        item = get_item(self.index(), unquote(collection_id), unquote(item_id))
-        signed = self.signing.sign_item(item, expires)
+        hit = get_item(self.index(), unquote(collection_id), unquote(item_id))
+        signed = self.signing.sign_item(hit.obj, expires, source=hit.href)
         logger.info("signed %s assets of item %s for %ss", len(signed.signed), item_id, expires)
-        body = stac_api.item_out(self.base(), signed.item)
+        body = stac_api.item_out(self.base(), Hit(signed.item, hit.href))
         return _json(body, stac_api.GEOJSON, headers=NO_STORE)
 
     def index(self) -> OpenIndex:

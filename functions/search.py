@@ -1,7 +1,7 @@
-"""The search Lambda: a STAC API (landing, collections, items, item search) over the index.
+"""The search Lambda: a STAC API v1.0.0 (core, collections, features, item search) over the index.
 
-Thin by design: routes parse parameters with the core, call the core, and shape STAC JSON.
-Errors map to HTTP statuses in one table (:data:`STATUS`).
+Thin by design: routes parse parameters with the core, call the core, and shape STAC JSON with
+:mod:`functions.stac_api`. Errors map to HTTP statuses in one table (:data:`STATUS`).
 """
 
 from __future__ import annotations
@@ -14,15 +14,11 @@ from urllib.parse import unquote
 
 import orjson
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import (
-    APIGatewayHttpResolver,
-    CORSConfig,
-    Response,
-)
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import stac_api
+from functions import openapi, stac_api
 from stacsift.errors import (
     IndexUnavailable,
     InvalidParameter,
@@ -30,8 +26,10 @@ from stacsift.errors import (
     StacsiftError,
     StoreError,
 )
+from stacsift.index import schema
 from stacsift.index.reader import IndexReader, OpenIndex
 from stacsift.query import params
+from stacsift.query.request import Limits, parse_search
 from stacsift.search import get_collection, get_item, list_collections, search_items
 from stacsift.settings import SearchSettings
 from stacsift.store import open_bucket
@@ -44,6 +42,7 @@ STATUS: dict[type[StacsiftError], tuple[int, str]] = {
     IndexUnavailable: (503, "IndexUnavailable"),
     StoreError: (503, "StoreUnavailable"),
 }
+COLLECTION_SEARCH_PARAMS = ("q", "bbox", "datetime", "limit", "token")
 
 
 class _Api:
@@ -55,6 +54,7 @@ class _Api:
         self.app = app
         self.settings = settings
         self.reader = reader
+        self.limits = Limits(settings.default_limit, settings.max_limit)
 
     def index(self) -> OpenIndex:
         if self.reader is None:
@@ -74,13 +74,36 @@ class _Api:
         return dict(self.app.current_event.query_string_parameters or {})
 
     def landing(self) -> Response[str]:
-        return _json(stac_api.landing_page(self.base(), list_collections(self.index())))
+        collections = list_collections(self.index())
+        return _json(stac_api.landing_page(self.base(), collections, stac_api.CONFORMANCE))
 
     def conformance(self) -> Response[str]:
         return _json({"conformsTo": stac_api.CONFORMANCE})
 
+    def api(self) -> Response[str]:
+        return _json(openapi.document(self.base()), stac_api.OPENAPI)
+
+    def api_html(self) -> Response[str]:
+        return Response(200, "text/html; charset=utf-8", openapi.html(self.base()))
+
+    def queryables(self) -> Response[str]:
+        return _json(openapi.queryables(self.base()), "application/schema+json")
+
+    def collection_queryables(self, collection_id: str) -> Response[str]:
+        cid = unquote(collection_id)
+        get_collection(self.index(), cid)
+        return _json(openapi.queryables(self.base(), cid), "application/schema+json")
+
     def collections(self) -> Response[str]:
-        return _json(stac_api.collections_out(self.base(), list_collections(self.index())))
+        raw = self.query()
+        unknown = set(raw) - set(COLLECTION_SEARCH_PARAMS)
+        if unknown:
+            raise InvalidParameter(sorted(unknown)[0], "is not a collection search parameter")
+        request = parse_search(raw, post=False, limits=self.limits)
+        page = search_items(self.index(), request, kind=schema.TYPE_COLLECTION)
+        base = self.base()
+        self_url = f"{base}/collections"
+        return _json(stac_api.collections_out(base, page, self_url, raw))
 
     def collection(self, collection_id: str) -> Response[str]:
         found = get_collection(self.index(), unquote(collection_id))
@@ -89,29 +112,30 @@ class _Api:
     def collection_items(self, collection_id: str) -> Response[str]:
         cid = unquote(collection_id)
         get_collection(self.index(), cid)  # 404 for an unknown collection
-        query = self.query() | {"collections": cid}
-        return self.search(query, f"/collections/{collection_id}/items")
+        raw = self.query()
+        request = parse_search(raw | {"collections": cid}, post=False, limits=self.limits)
+        return self._page(request, raw, f"/collections/{collection_id}/items", post=False)
 
     def item(self, collection_id: str, item_id: str) -> Response[str]:
         found = get_item(self.index(), unquote(collection_id), unquote(item_id))
         return _json(stac_api.item_out(self.base(), found), stac_api.GEOJSON)
 
     def search_get(self) -> Response[str]:
-        return self.search(self.query(), "/search")
+        raw = self.query()
+        request = parse_search(raw, post=False, limits=self.limits)
+        return self._page(request, raw, "/search", post=False)
 
     def search_post(self) -> Response[str]:
-        return self.search(_json_body(self.app.current_event.body), "/search")
+        body = _json_body(self.app.current_event.body)
+        request = parse_search(body, post=True, limits=self.limits)
+        return self._page(request, body, "/search", post=True)
 
-    def search(self, query: dict[str, Any], path: str) -> Response[str]:
-        opened = self.index()
-        page = search_items(opened, _request(query, self.settings))
-        next_query = None
-        if page.next_offset is not None:
-            next_query = {k: _as_text(v) for k, v in query.items() if k != "token"}
-            next_query["token"] = params.encode_token(opened.manifest.generation, page.next_offset)
-        base = self.base()
-        body = stac_api.feature_collection(
-            base, page.features, page.matched, f"{base}{path}", next_query, path
+    def _page(
+        self, request: params.SearchRequest, raw: dict[str, Any], path: str, *, post: bool
+    ) -> Response[str]:
+        page = search_items(self.index(), request)
+        body = stac_api.item_collection(
+            self.base(), path, page, raw, post=post, fields=request.fields
         )
         return _json(body, stac_api.GEOJSON)
 
@@ -133,44 +157,34 @@ class _Api:
         return _json({"code": "NotFound", "description": f"no route {path}"}, status=404)
 
 
+ROUTES: list[tuple[str, str, str]] = [
+    ("GET", "/", "landing"),
+    ("GET", "/conformance", "conformance"),
+    ("GET", "/api", "api"),
+    ("GET", "/api.html", "api_html"),
+    ("GET", "/queryables", "queryables"),
+    ("GET", "/collections", "collections"),
+    ("GET", "/collections/<collection_id>", "collection"),
+    ("GET", "/collections/<collection_id>/queryables", "collection_queryables"),
+    ("GET", "/collections/<collection_id>/items", "collection_items"),
+    ("GET", "/collections/<collection_id>/items/<item_id>", "item"),
+    ("GET", "/search", "search_get"),
+    ("POST", "/search", "search_post"),
+]
+
+
 def create_app(
     settings: SearchSettings, reader: IndexReader | None = None
 ) -> APIGatewayHttpResolver:
     """The HTTP API for one index root; ``reader`` is built from ``settings`` when not given."""
     app = APIGatewayHttpResolver(cors=CORSConfig(allow_origin="*", max_age=600))
     api = _Api(app, settings, reader)
-    app.get("/")(api.landing)
-    app.get("/conformance")(api.conformance)
-    app.get("/collections")(api.collections)
-    app.get("/collections/<collection_id>")(api.collection)
-    app.get("/collections/<collection_id>/items")(api.collection_items)
-    app.get("/collections/<collection_id>/items/<item_id>")(api.item)
-    app.get("/search")(api.search_get)
-    app.post("/search")(api.search_post)
+    for method, path, name in ROUTES:
+        app.route(path, method)(getattr(api, name))
     app.exception_handler(StacsiftError)(api.error)
     app.exception_handler(Exception)(api.unexpected)
     app.not_found(api.not_found)
     return app
-
-
-def _request(query: dict[str, Any], settings: SearchSettings) -> params.SearchRequest:
-    token = params.decode_token(query.get("token"))
-    q = query.get("q")
-    if isinstance(q, list):
-        q = ",".join(str(t) for t in q)
-    if q is not None and not isinstance(q, str):
-        raise InvalidParameter("q", "must be a string or a list of strings")
-    return params.SearchRequest(
-        q=q or None,
-        collections=params.parse_list("collections", query.get("collections")),
-        ids=params.parse_list("ids", query.get("ids")),
-        bbox=params.parse_bbox(query.get("bbox")),
-        datetime=params.parse_datetime(_optional_str("datetime", query.get("datetime"))),
-        limit=params.parse_limit(
-            query.get("limit"), default=settings.default_limit, maximum=settings.max_limit
-        ),
-        offset=token[1] if token else 0,
-    )
 
 
 def _json_body(body: str | None) -> dict[str, Any]:
@@ -181,18 +195,6 @@ def _json_body(body: str | None) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise InvalidParameter("body", "must be a JSON object")
     return parsed
-
-
-def _optional_str(name: str, value: object) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise InvalidParameter(name, "must be a string")
-
-
-def _as_text(value: object) -> str:
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value)
-    return str(value)
 
 
 def _json(

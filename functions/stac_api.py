@@ -2,7 +2,8 @@
 
 Pure functions of a base URL and core objects. The objects' own structural links (self, root,
 parent, child, item, collection) point into the source catalog; they are replaced by API links so
-that clients and validators following ``self`` stay inside the API.
+that clients and validators following ``self`` stay inside the API. Where the object came from
+(when a client could fetch it) is kept as a ``canonical`` link.
 """
 
 from __future__ import annotations
@@ -10,36 +11,70 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from stacsift.query.params import Fields
+from stacsift.search import Hit, Page
+
 STAC_VERSION = "1.0.0"
 GEOJSON = "application/geo+json"
 JSON = "application/json"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 CONFORMANCE = [
     "https://api.stacspec.org/v1.0.0/core",
     "https://api.stacspec.org/v1.0.0/collections",
+    "https://api.stacspec.org/v1.0.0/ogcapi-features",
     "https://api.stacspec.org/v1.0.0/item-search",
+    "https://api.stacspec.org/v1.0.0/item-search#sort",
+    "https://api.stacspec.org/v1.0.0/item-search#fields",
     "https://api.stacspec.org/v1.0.0-rc.1/item-search#free-text",
     "https://api.stacspec.org/v1.0.0-rc.1/item-search#advanced-free-text",
+    "https://api.stacspec.org/v1.0.0-rc.1/collection-search",
+    "https://api.stacspec.org/v1.0.0-rc.1/collection-search#free-text",
+    "https://api.stacspec.org/v1.0.0-rc.1/collection-search#advanced-free-text",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "https://api.stacspec.org/v1.0.0-rc.2/item-search#filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/accent-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
 ]
 _STRUCTURAL = frozenset({"self", "root", "parent", "child", "item", "items", "collection"})
+ALWAYS_KEPT = ("type", "stac_version", "id", "links")
 
 
 def link(rel: str, href: str, media_type: str = JSON, **extra: Any) -> dict[str, Any]:
-    return {"rel": rel, "href": href, "type": media_type, **extra}
+    return {"rel": rel, "href": href, "type": media_type, **{k: v for k, v in extra.items() if v}}
 
 
-def landing_page(base: str, collections: list[dict[str, Any]]) -> dict[str, Any]:
+def landing_page(
+    base: str, collections: list[dict[str, Any]], conforms: list[str]
+) -> dict[str, Any]:
     links = [
-        link("self", f"{base}/"),
-        link("root", f"{base}/"),
-        link("conformance", f"{base}/conformance"),
-        link("data", f"{base}/collections"),
-        link("search", f"{base}/search", GEOJSON, method="GET"),
-        link("search", f"{base}/search", GEOJSON, method="POST"),
+        link("self", f"{base}/", title="This landing page"),
+        link("root", f"{base}/", title="stacsift"),
+        link("conformance", f"{base}/conformance", title="Conformance classes"),
+        link("data", f"{base}/collections", title="Collections"),
+        link("search", f"{base}/search", GEOJSON, method="GET", title="Item search"),
+        link("search", f"{base}/search", GEOJSON, method="POST", title="Item search"),
+        link("service-desc", f"{base}/api", OPENAPI, title="OpenAPI definition"),
+        link("service-doc", f"{base}/api.html", "text/html", title="API documentation"),
+        link(QUERYABLES_REL, f"{base}/queryables", "application/schema+json", title="Queryables"),
     ]
     links += [
-        link("child", _collection_url(base, str(c.get("id"))), title=c.get("title"))
+        link("child", collection_url(base, str(c.get("id"))), title=c.get("title") or c.get("id"))
         for c in collections
     ]
     return {
@@ -48,74 +83,164 @@ def landing_page(base: str, collections: list[dict[str, Any]]) -> dict[str, Any]
         "title": "stacsift",
         "description": "Full-text STAC search over a catalog index on object storage",
         "stac_version": STAC_VERSION,
-        "conformsTo": CONFORMANCE,
+        "conformsTo": conforms,
         "links": links,
     }
 
 
-def collection_out(base: str, collection: dict[str, Any]) -> dict[str, Any]:
-    url = _collection_url(base, str(collection.get("id")))
-    return _with_links(
-        collection,
-        [
-            link("self", url),
-            link("root", f"{base}/"),
-            link("parent", f"{base}/"),
-            link("items", f"{url}/items", GEOJSON),
-        ],
-    )
+def collection_out(base: str, hit: Hit) -> dict[str, Any]:
+    collection = hit.obj
+    url = collection_url(base, str(collection.get("id")))
+    title = collection.get("title") or collection.get("id")
+    links = [
+        link("self", url, title=title),
+        link("root", f"{base}/", title="stacsift"),
+        link("parent", f"{base}/", title="stacsift"),
+        link("items", f"{url}/items", GEOJSON, title="Items"),
+        link(QUERYABLES_REL, f"{url}/queryables", "application/schema+json", title="Queryables"),
+    ]
+    return _with_links(collection, links, hit.href)
 
 
-def collections_out(base: str, collections: list[dict[str, Any]]) -> dict[str, Any]:
+def collections_out(base: str, page: Page, self_url: str, query: dict[str, Any]) -> dict[str, Any]:
+    links = [link("self", self_url), link("root", f"{base}/")]
+    links += _paging_links(base, "/collections", page, query, JSON)
     return {
-        "collections": [collection_out(base, c) for c in collections],
-        "links": [link("self", f"{base}/collections"), link("root", f"{base}/")],
+        "collections": [collection_out(base, h) for h in page.hits],
+        "links": links,
+        "numberMatched": page.matched,
+        "numberReturned": len(page.hits),
     }
 
 
-def item_out(base: str, item: dict[str, Any]) -> dict[str, Any]:
+def item_out(base: str, hit: Hit, fields: Fields | None = None) -> dict[str, Any]:
+    item = hit.obj
     collection = item.get("collection")
-    links = [link("root", f"{base}/")]
+    links = [link("root", f"{base}/", title="stacsift")]
     if isinstance(collection, str) and collection:
-        url = _collection_url(base, collection)
+        url = collection_url(base, collection)
         links += [
             link("self", f"{url}/items/{quote(str(item.get('id')), safe='')}", GEOJSON),
             link("parent", url),
             link("collection", url),
         ]
-    return _with_links(item, links)
+    return apply_fields(_with_links(item, links, hit.href), fields)
 
 
-def feature_collection(
-    base: str,
-    features: list[dict[str, Any]],
-    matched: int,
-    self_url: str,
-    next_query: dict[str, str] | None,
-    next_path: str,
+def item_collection(
+    base: str, path: str, page: Page, query: dict[str, Any], *, post: bool, fields: Fields | None
 ) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection page with self/root and next/prev links."""
+    self_query = {k: _as_text(v) for k, v in query.items()} if not post else {}
+    self_url = f"{base}{path}" + (f"?{urlencode(self_query)}" if self_query else "")
     links = [link("self", self_url, GEOJSON), link("root", f"{base}/")]
-    if next_query is not None:
-        links.append(link("next", f"{base}{next_path}?{urlencode(next_query)}", GEOJSON))
+    if post:
+        links += _post_paging_links(base, path, page, query)
+    else:
+        links += _paging_links(base, path, page, query, GEOJSON)
     return {
         "type": "FeatureCollection",
-        "features": [item_out(base, f) for f in features],
+        "features": [item_out(base, h, fields) for h in page.hits],
         "links": links,
-        "numberMatched": matched,
-        "numberReturned": len(features),
+        "numberMatched": page.matched,
+        "numberReturned": len(page.hits),
     }
 
 
-def _with_links(obj: dict[str, Any], api_links: list[dict[str, Any]]) -> dict[str, Any]:
+def _paging_links(
+    base: str, path: str, page: Page, query: dict[str, Any], media_type: str
+) -> list[dict[str, Any]]:
+    from stacsift.query.params import encode_token
+
+    links = []
+    kept = {k: _as_text(v) for k, v in query.items() if k != "token"}
+    for rel, offset in (("next", page.next_offset), ("prev", page.prev_offset)):
+        if offset is not None:
+            token = encode_token(page.generation, offset)
+            links.append(
+                link(rel, f"{base}{path}?{urlencode(kept | {'token': token})}", media_type)
+            )
+    return links
+
+
+def _post_paging_links(
+    base: str, path: str, page: Page, body: dict[str, Any]
+) -> list[dict[str, Any]]:
+    from stacsift.query.params import encode_token
+
+    links = []
+    for rel, offset in (("next", page.next_offset), ("prev", page.prev_offset)):
+        if offset is not None:
+            token = encode_token(page.generation, offset)
+            links.append(
+                link(rel, f"{base}{path}", GEOJSON, method="POST", body=body | {"token": token})
+            )
+    return links
+
+
+def apply_fields(obj: dict[str, Any], fields: Fields | None) -> dict[str, Any]:
+    """The fields extension: keep included dotted paths (plus identity), drop excluded ones."""
+    if fields is None or not (fields.include or fields.exclude):
+        return obj
+    result = obj
+    if fields.include:
+        result = {k: obj[k] for k in ALWAYS_KEPT if k in obj}
+        for path in fields.include:
+            _copy_path(obj, result, path.split("."))
+    for path in fields.exclude:
+        if path not in fields.include and path not in ALWAYS_KEPT:
+            result = _drop_path(result, path.split("."))
+    return result
+
+
+def _copy_path(source: dict[str, Any], target: dict[str, Any], parts: list[str]) -> None:
+    head, rest = parts[0], parts[1:]
+    if head not in source:
+        return
+    if not rest or not isinstance(source[head], dict):
+        target[head] = source[head]
+        return
+    branch = target.setdefault(head, {})
+    if isinstance(branch, dict):
+        _copy_path(source[head], branch, rest)
+
+
+def _drop_path(obj: dict[str, Any], parts: list[str]) -> dict[str, Any]:
+    head, rest = parts[0], parts[1:]
+    if head not in obj:
+        return obj
+    copy = dict(obj)
+    if not rest:
+        del copy[head]
+    elif isinstance(copy[head], dict):
+        copy[head] = _drop_path(copy[head], rest)
+    return copy
+
+
+def _with_links(obj: dict[str, Any], api_links: list[dict[str, Any]], href: str) -> dict[str, Any]:
     kept = [
         dict(lk)
         for lk in obj.get("links") or []
         if isinstance(lk, dict)
         and lk.get("rel") not in _STRUCTURAL
         and str(lk.get("href", "")).startswith(("http://", "https://"))
+        and lk.get("rel") != "canonical"
     ]
+    if href:
+        media = GEOJSON if obj.get("type") == "Feature" else JSON
+        kept.append(link("canonical", href, media, title="Source"))
     return {**obj, "links": api_links + kept}
 
 
-def _collection_url(base: str, collection_id: str) -> str:
+def collection_url(base: str, collection_id: str) -> str:
     return f"{base}/collections/{quote(collection_id, safe='')}"
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, dict):
+        import orjson
+
+        return orjson.dumps(value).decode()
+    return str(value)

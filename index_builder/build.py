@@ -1,108 +1,175 @@
-"""Build: crawl sources → tantivy index + GeoParquet parts → publish a new generation."""
+"""Build: crawl sources → documents → a new generation published with :mod:`stacsift.update`.
+
+On a root that already has an index the build is incremental: each source's documents are
+compared with what the index holds for that source (a content digest per document), and only
+new, changed and vanished documents are written. ``full=True`` rebuilds from scratch.
+"""
 
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
-import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from index_builder.crawl import Crawled, CrawlReport, crawl
-from index_builder.publish import commit, upload
-from stacsift.index.documents import Document, Unindexable, to_document
-from stacsift.index.manifest import (
-    TABLE_PREFIX,
-    TANTIVY_PREFIX,
-    CollectionSummary,
-    FileEntry,
-    Manifest,
-    TablePart,
-)
-from stacsift.index.writer import generation_files, write_index
+import tantivy
+
+from index_builder.crawl import Crawled, CrawlReport, crawl, source_url
+from stacsift.errors import SourceError
+from stacsift.index import schema as f
+from stacsift.index.documents import STATE_SEPARATOR, Document, Unindexable, to_document
+from stacsift.index.manifest import Manifest
+from stacsift.index.publish import current_manifest
+from stacsift.index.reader import IndexReader
 from stacsift.store import Bucket
-from stacsift.table import partition_name, write_part
+from stacsift.update import Changes, UpdateResult, apply_changes
 
 logger = logging.getLogger(__name__)
+DEFAULT_CACHE = Path.home() / ".cache" / "stacsift"
 
 
 @dataclass
 class BuildResult:
-    """What a build did: the published manifest and the crawl report."""
+    """What a build did: the published manifest (None when nothing changed) and the report."""
 
-    manifest: Manifest
+    manifest: Manifest | None
     report: CrawlReport
     duplicates: list[str] = field(default_factory=list)
+    update: UpdateResult | None = None
+    changed: int = 0
+    deleted: int = 0
 
 
-def build(sources: list[str], bucket: Bucket, work_dir: Path | None = None) -> BuildResult:
-    """Crawl ``sources`` and publish them at ``bucket`` as the next generation of its index.
+def build(
+    sources: list[str],
+    bucket: Bucket,
+    work_dir: Path | None = None,
+    *,
+    cache_dir: Path | None = None,
+    full: bool = False,
+) -> BuildResult:
+    """Crawl ``sources`` and publish what changed at ``bucket``."""
+    report = CrawlReport()
+    named = [(_source_name(s), s) for s in sources]
+
+    def objects() -> Iterator[tuple[str, Crawled]]:
+        for name, source in named:
+            for obj in crawl(source, report):
+                yield name, obj
+
+    return build_objects(
+        objects(), [n for n, _ in named], bucket, report, work_dir, cache_dir=cache_dir, full=full
+    )
+
+
+def build_objects(
+    objects: Iterable[tuple[str, Crawled]] | Iterable[Crawled],
+    sources: list[str],
+    bucket: Bucket,
+    report: CrawlReport,
+    work_dir: Path | None = None,
+    *,
+    cache_dir: Path | None = None,
+    full: bool = False,
+) -> BuildResult:
+    """Index crawled objects (each tagged with its source) and publish what changed.
 
     Duplicate objects (same collection and id) keep the first one crawled, in source order and
     breadth-first within a source; later ones are reported, never merged.
     """
     started = time.monotonic()
-    report = CrawlReport()
-    with tempfile.TemporaryDirectory(prefix="stacsift-build-", dir=work_dir) as tmp:
-        work = Path(tmp)
-        collector = _Collector(report)
-        write_index(work / "tantivy", collector.documents(_crawl_all(sources, report)))
-        build_id = uuid.uuid4().hex
-        files = _tantivy_uploads(work / "tantivy", build_id)
-        parts = _table_parts(work / "table", collector.items_by_collection, build_id)
-        upload(bucket, files | {p.key: work / "table" / _local_name(p) for p in parts})
-        meta_key = f"{TANTIVY_PREFIX}meta-{build_id}.json"
-        entries = [FileEntry(k, p.stat().st_size) for k, p in files.items() if k != meta_key]
-        stats = {
+    cache = cache_dir or (work_dir / "cache" if work_dir else DEFAULT_CACHE)
+    collector = _Collector(report)
+    documents = list(collector.documents(_tagged(objects, sources)))
+    previous, _ = current_manifest(bucket)
+    if previous is None or full:
+        changes = Changes(upserts=documents, replace=True, sources=sources)
+        deleted = 0
+    else:
+        upserts, deletes = _diff(documents, _indexed_state(bucket, cache, sources))
+        if not upserts and not deletes:
+            logger.info("nothing changed at %s", bucket.url)
+            return BuildResult(None, report, collector.duplicates)
+        changes = Changes(upserts=upserts, deletes=deletes, sources=sources)
+        deleted = len(deletes)
+    changes = Changes(
+        upserts=changes.upserts,
+        deletes=changes.deletes,
+        replace=changes.replace,
+        sources=changes.sources,
+        stats={
             "counts": dict(report.counts),
             "skipped": len(report.skipped),
             "duplicates": len(collector.duplicates),
-            "seconds": round(time.monotonic() - started, 3),
-        }
-
-        def make(previous: Manifest | None) -> Manifest:
-            return Manifest(
-                generation=(previous.generation + 1) if previous else 1,
-                created=datetime.now(UTC).isoformat(),
-                tantivy_meta=meta_key,
-                tantivy_files=entries,
-                table_parts=parts,
-                collections=collector.summaries(),
-                sources=list(sources),
-                stats=stats,
-            )
-
-        manifest = commit(bucket, make)
-    logger.info("published generation %s to %s", manifest.generation, bucket.url)
-    return BuildResult(manifest, report, collector.duplicates)
+            "crawl_seconds": round(time.monotonic() - started, 3),
+        },
+    )
+    result = apply_changes(bucket, changes, cache, work_dir)
+    logger.info("published generation %s to %s", result.manifest.generation, bucket.url)
+    return BuildResult(
+        result.manifest, report, collector.duplicates, result, len(changes.upserts), deleted
+    )
 
 
-def _crawl_all(sources: list[str], report: CrawlReport) -> Iterator[Crawled]:
+def _tagged(
+    objects: Iterable[tuple[str, Crawled]] | Iterable[Crawled], sources: list[str]
+) -> Iterator[tuple[str, Crawled]]:
+    default = sources[0] if sources else ""
+    for entry in objects:
+        yield entry if isinstance(entry, tuple) else (default, entry)
+
+
+def _diff(
+    documents: list[Document], indexed: dict[str, dict[str, str]]
+) -> tuple[list[Document], list[str]]:
+    """(documents to write, keys to delete) against the per-source state of the index."""
+    upserts = []
+    seen: dict[str, set[str]] = {source: set() for source in indexed}
+    for document in documents:
+        source, key, digest = document.state.split(STATE_SEPARATOR)
+        seen.setdefault(source, set()).add(key)
+        if indexed.get(source, {}).get(key) != digest:
+            upserts.append(document)
+    deletes = [key for source, state in indexed.items() for key in state if key not in seen[source]]
+    return upserts, deletes
+
+
+def _indexed_state(bucket: Bucket, cache: Path, sources: list[str]) -> dict[str, dict[str, str]]:
+    """For each source, the key → digest of every document the current generation holds."""
+    searcher = IndexReader(bucket, cache, ttl_seconds=0).current().searcher()
+    state: dict[str, dict[str, str]] = {}
     for source in sources:
-        yield from crawl(source, report)
+        prefix = f"{source}{STATE_SEPARATOR}"
+        terms = searcher.terms_with_prefix(f.STATE, prefix, filter_query=tantivy.Query.all_query())
+        state[source] = {}
+        for term, _ in terms:
+            _, key, digest = term.split(STATE_SEPARATOR)
+            state[source][key] = digest
+    return state
+
+
+def _source_name(source: str) -> str:
+    try:
+        return source_url(source)
+    except SourceError:
+        return source
 
 
 class _Collector:
-    """Turns crawled objects into documents, keeping what the table and manifest need."""
+    """Turns crawled objects into documents, skipping and reporting what cannot be indexed."""
 
     def __init__(self, report: CrawlReport) -> None:
         self.report = report
         self.keys: set[str] = set()
         self.duplicates: list[str] = []
-        self.items_by_collection: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self.docs: dict[str, list[Document]] = defaultdict(list)
 
-    def documents(self, crawled: Iterable[Crawled]) -> Iterator[Document]:
-        for obj in crawled:
+    def documents(self, crawled: Iterable[tuple[str, Crawled]]) -> Iterator[Document]:
+        for source, obj in crawled:
             if obj.kind == "Catalog":
                 continue
             try:
-                document = to_document(obj.data)
+                document = to_document(obj.data, _public_href(obj.href))
             except Unindexable as err:
                 self.report.skip(obj.href, f"cannot be indexed: {err}")
                 continue
@@ -111,61 +178,9 @@ class _Collector:
                 self.report.skip(obj.href, f"duplicate of {document.key}; the first one is kept")
                 continue
             self.keys.add(document.key)
-            self.docs[document.kind].append(document)
-            if document.kind == "item":
-                self.items_by_collection[document.collection].append(obj.data)
-            yield document
-
-    def summaries(self) -> dict[str, CollectionSummary]:
-        items: dict[str, list[Document]] = defaultdict(list)
-        for document in self.docs["item"]:
-            items[document.collection].append(document)
-        ids = {d.id for d in self.docs["collection"]} | set(items)
-        return {cid: _summary(items.get(cid, [])) for cid in sorted(ids)}
+            yield document.with_source(source)
 
 
-def _summary(items: list[Document]) -> CollectionSummary:
-    boxes = [d.bbox for d in items if d.bbox is not None]
-    bbox = (
-        [
-            min(b[0] for b in boxes),
-            min(b[1] for b in boxes),
-            max(b[2] for b in boxes),
-            max(b[3] for b in boxes),
-        ]
-        if boxes
-        else None
-    )
-    interval: list[str | None] = [None, None]
-    if items:
-        interval = [_iso(min(d.start for d in items)), _iso(max(d.end for d in items))]
-    return CollectionSummary(items=len(items), bbox=bbox, interval=interval)
-
-
-def _iso(micros: int) -> str | None:
-    try:
-        return datetime.fromtimestamp(micros / 1e6, UTC).isoformat().replace("+00:00", "Z")
-    except (OverflowError, ValueError, OSError):
-        return None  # an open end
-
-
-def _tantivy_uploads(directory: Path, build_id: str) -> dict[str, Path]:
-    meta, segments = generation_files(directory)
-    files = {f"{TANTIVY_PREFIX}{p.name}": p for p in segments}
-    files[f"{TANTIVY_PREFIX}meta-{build_id}.json"] = meta
-    return files
-
-
-def _table_parts(
-    directory: Path, items: dict[str, list[dict[str, Any]]], build_id: str
-) -> list[TablePart]:
-    parts = []
-    for collection, rows in sorted(items.items()):
-        local = write_part(directory, collection, rows)
-        key = f"{TABLE_PREFIX}{partition_name(collection)}/part-{build_id}.parquet"
-        parts.append(TablePart(key, collection, local.rows, local.path.stat().st_size))
-    return parts
-
-
-def _local_name(part: TablePart) -> str:
-    return part.key.split("/")[-2].removeprefix("collection=") + ".parquet"
+def _public_href(href: str) -> str:
+    """Where a client could fetch the source object; builder-local ``file://`` paths are not."""
+    return href if href.startswith(("http://", "https://", "s3://")) else ""

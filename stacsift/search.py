@@ -1,12 +1,15 @@
 """Run searches against an opened generation: items, collections, single objects.
 
-Pure logic over a tantivy searcher: no HTTP, no environment. The search function and the CLI
-both call these.
+Pure logic over a tantivy searcher: no HTTP, no environment. Most requests run natively in
+tantivy (filters as range/term clauses, one sort key on a fast field, tantivy's own paging).
+Requests that need an exact test per object (``intersects``, a CQL2 ``filter``) or a sort tantivy
+cannot do (several keys, a property that is not a fast field) scan the tantivy candidates in
+order, test and sort them here, and page the result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,23 +22,50 @@ from stacsift.index import schema as f
 from stacsift.index.documents import document_key
 from stacsift.index.reader import OpenIndex
 from stacsift.query import freetext, translate
-from stacsift.query.params import SearchRequest
+from stacsift.query.params import SearchRequest, SortKey
+from stacsift.sorting import sort_objects
 
-MAX_COLLECTIONS = 10_000
+# sortby fields that map onto one fast field of the index.
+NATIVE_SORT = {
+    "datetime": f.START,
+    "start_datetime": f.START,
+    "end_datetime": f.END,
+    "id": f.ID,
+    "collection": f.COLLECTION,
+    "gsd": f.GSD,
+    "eo:cloud_cover": f.CLOUD_COVER,
+}
+SCAN_BATCH = 2000
+
+Predicate = Callable[[dict[str, Any]], bool]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One matching object and where it was crawled from."""
+
+    obj: dict[str, Any]
+    href: str
 
 
 @dataclass(frozen=True)
 class Page:
-    """One page of matching STAC objects (as dicts, in result order)."""
+    """One page of matching STAC objects, in result order."""
 
-    features: list[dict[str, Any]]
+    hits: list[Hit]
     matched: int
     next_offset: int | None
+    prev_offset: int | None
+    generation: int = 0
+
+    @property
+    def features(self) -> list[dict[str, Any]]:
+        return [h.obj for h in self.hits]
 
 
-def item_query(request: SearchRequest) -> Query:
-    """The tantivy query for an item search: text (scored) and filters (unscored)."""
-    clauses: list[tuple[Occur, Query]] = [(Occur.Must, translate.type_is(f.TYPE_ITEM))]
+def object_query(request: SearchRequest, kind: str = f.TYPE_ITEM) -> Query:
+    """The tantivy query: free text (scored) and filters (unscored)."""
+    clauses: list[tuple[Occur, Query]] = []
     node = freetext.parse(request.q) if request.q else None
     if node is not None:
         clauses.append((Occur.Must, translate.text_query(node)))
@@ -43,64 +73,171 @@ def item_query(request: SearchRequest) -> Query:
         clauses.append((Occur.Must, translate.term_any(f.COLLECTION, request.collections)))
     if request.ids:
         clauses.append((Occur.Must, translate.term_any(f.ID, request.ids)))
-    if request.bbox is not None:
-        clauses.append((Occur.Must, translate.bbox_query(request.bbox)))
+    bbox = request.bbox or _geometry_bbox(request.intersects)
+    if bbox is not None:
+        clauses.append((Occur.Must, translate.bbox_query(bbox)))
     if request.datetime is not None:
         clauses.append((Occur.Must, translate.interval_query(*request.datetime)))
+    if kind == f.TYPE_ITEM and clauses:
+        # Excluding the few collections is cheaper than intersecting with every item.
+        clauses.append((Occur.MustNot, translate.type_is(f.TYPE_COLLECTION)))
+    else:
+        clauses.append((Occur.Must, translate.type_is(kind)))
     return Query.boolean_query(clauses)
 
 
-def search_items(index: OpenIndex, request: SearchRequest) -> Page:
-    """Items matching ``request``: by relevance when ``q`` is given, else newest first."""
+def search_items(
+    index: OpenIndex,
+    request: SearchRequest,
+    predicates: tuple[Predicate, ...] = (),
+    kind: str = f.TYPE_ITEM,
+) -> Page:
+    """Objects matching ``request`` and every predicate, one page of them.
+
+    Order: ``sortby`` when given; else relevance when ``q`` is given; else newest first
+    (items) or by id (collections).
+    """
+    checks = (
+        predicates + _intersects_predicate(request.intersects) + _filter_predicate(request.filter)
+    )
+    order = _native_order(request, kind)
+    if checks or order is None:
+        return _scan(index, request, checks, kind)
     searcher = index.searcher()
-    ranked = bool(request.q and freetext.parse(request.q))
+    field, descending = order
     result = searcher.search(
-        item_query(request),
+        object_query(request, kind),
         limit=request.limit,
         count=True,
-        order_by_field=None if ranked else f.START,
+        order_by_field=field,
         offset=request.offset,
-        order=tantivy.Order.Desc,
+        order=tantivy.Order.Desc if descending else tantivy.Order.Asc,
     )
-    features = [_stored(searcher, address) for _, address in result.hits]
-    matched: int = getattr(result, "count", None) or 0  # present at run time, absent in the stub
-    end = request.offset + len(features)
-    return Page(features, matched, end if end < matched else None)
+    hits = [_hit(searcher, address) for _, address in result.hits]
+    matched: int = getattr(result, "count", None) or 0  # present at run time, not in the stub
+    return _page(hits, matched, request, index.manifest.generation)
+
+
+def _native_order(request: SearchRequest, kind: str) -> tuple[str | None, bool] | None:
+    """(fast field or None for relevance, descending) when tantivy can order the results."""
+    if len(request.sortby) > 1:
+        return None
+    if request.sortby:
+        key = request.sortby[0]
+        field = NATIVE_SORT.get(key.field)
+        return None if field is None else (field, key.descending)
+    if request.q and freetext.parse(request.q) is not None:
+        return None, True
+    return (f.START, True) if kind == f.TYPE_ITEM else (f.ID, False)
+
+
+def _scan(
+    index: OpenIndex, request: SearchRequest, checks: tuple[Predicate, ...], kind: str
+) -> Page:
+    hits = [h for h in _candidates(index, request, kind) if all(c(h.obj) for c in checks)]
+    if request.sortby and _native_order(request, kind) is None:
+        order = sort_objects([h.obj for h in hits], request.sortby)
+        hits = [hits[i] for i in order]
+    window = hits[request.offset : request.offset + request.limit]
+    return _page(window, len(hits), request, index.manifest.generation)
+
+
+def _candidates(index: OpenIndex, request: SearchRequest, kind: str) -> Iterator[Hit]:
+    """Every object the tantivy query matches, in the best order tantivy can give."""
+    searcher = index.searcher()
+    query = object_query(request, kind)
+    plain = SearchRequest(q=request.q, sortby=request.sortby[:1])
+    order = _native_order(plain, kind) or (None, True)
+    offset = 0
+    while True:
+        result = searcher.search(
+            query,
+            limit=SCAN_BATCH,
+            count=False,
+            order_by_field=order[0],
+            offset=offset,
+            order=tantivy.Order.Desc if order[1] else tantivy.Order.Asc,
+        )
+        for _, address in result.hits:
+            yield _hit(searcher, address)
+        if len(result.hits) < SCAN_BATCH:
+            return
+        offset += SCAN_BATCH
+
+
+def _page(hits: list[Hit], matched: int, request: SearchRequest, generation: int) -> Page:
+    end = request.offset + len(hits)
+    previous = max(0, request.offset - request.limit) if request.offset > 0 else None
+    return Page(hits, matched, end if end < matched else None, previous, generation)
+
+
+def _intersects_predicate(geometry: dict[str, Any] | None) -> tuple[Predicate, ...]:
+    if geometry is None:
+        return ()
+    from shapely import prepared
+
+    from stacsift.geometry import shape, try_shape
+
+    target = prepared.prep(shape(geometry, "intersects"))
+
+    def intersects(obj: dict[str, Any]) -> bool:
+        candidate = try_shape(obj.get("geometry"))
+        return candidate is not None and bool(target.intersects(candidate))
+
+    return (intersects,)
+
+
+def _filter_predicate(expression: Any) -> tuple[Predicate, ...]:
+    if expression is None:
+        return ()
+    from stacsift.query import cql2
+
+    return (lambda obj: cql2.evaluate(expression, obj),)
+
+
+def _geometry_bbox(geometry: dict[str, Any] | None) -> tuple[float, float, float, float] | None:
+    if geometry is None:
+        return None
+    from stacsift.geometry import shape
+
+    west, south, east, north = shape(geometry, "intersects").bounds
+    return float(west), float(south), float(east), float(north)
 
 
 def list_collections(index: OpenIndex) -> list[dict[str, Any]]:
     """Every collection in the index, ordered by id."""
-    searcher = index.searcher()
-    result = searcher.search(translate.type_is(f.TYPE_COLLECTION), limit=MAX_COLLECTIONS)
-    collections = [_stored(searcher, address) for _, address in result.hits]
-    return sorted(collections, key=lambda c: str(c.get("id")))
+    request = SearchRequest(limit=10_000)
+    return search_items(index, request, kind=f.TYPE_COLLECTION).features
 
 
-def get_collection(index: OpenIndex, collection_id: str) -> dict[str, Any]:
-    key = document_key(f.TYPE_COLLECTION, collection_id, collection_id)
-    found = _by_key(index, key)
-    if not found:
+def get_collection(index: OpenIndex, collection_id: str) -> Hit:
+    found = _by_key(index, document_key(f.TYPE_COLLECTION, collection_id, collection_id))
+    if found is None:
         raise NotFound(f"collection {collection_id!r} does not exist")
-    return found[0]
+    return found
 
 
-def get_item(index: OpenIndex, collection_id: str, item_id: str) -> dict[str, Any]:
-    """The stored item ``item_id`` of ``collection_id``, as it was crawled."""
+def get_item(index: OpenIndex, collection_id: str, item_id: str) -> Hit:
     found = _by_key(index, document_key(f.TYPE_ITEM, collection_id, item_id))
-    if not found:
+    if found is None:
         raise NotFound(f"item {item_id!r} does not exist in collection {collection_id!r}")
-    return found[0]
+    return found
 
 
-def _by_key(index: OpenIndex, key: str) -> Sequence[dict[str, Any]]:
+def _by_key(index: OpenIndex, key: str) -> Hit | None:
     searcher = index.searcher()
     result = searcher.search(Query.term_query(f.SCHEMA, f.KEY, key), limit=1)
-    return [_stored(searcher, address) for _, address in result.hits]
+    return _hit(searcher, result.hits[0][1]) if result.hits else None
 
 
-def _stored(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> dict[str, Any]:
-    raw = searcher.doc(address).get_first(f.JSON)
+def _hit(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> Hit:
+    document = searcher.doc(address)
+    raw = document.get_first(f.JSON)
     if not isinstance(raw, bytes):
         raise IndexFormatError("an index document has no stored STAC JSON")
-    loaded: dict[str, Any] = orjson.loads(raw)
-    return loaded
+    obj: dict[str, Any] = orjson.loads(raw)
+    href = document.get_first(f.HREF)
+    return Hit(obj, href if isinstance(href, str) else "")
+
+
+__all__ = ["Hit", "Page", "SortKey", "get_collection", "get_item", "search_items"]

@@ -1,28 +1,38 @@
-"""The GeoParquet item table: one stac-geoparquet part per collection.
+"""The GeoParquet item table: stac-geoparquet parts, one or more per collection.
 
-Only the builder imports this module (it pulls in pyarrow); the search path never does.
+Only writers import this module (it pulls in pyarrow); the search path never does. Parts are
+immutable: an update of a collection writes a new part from the old one (copy-on-write) and the
+manifest swaps the part list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import stac_geoparquet.arrow
 
+from stacsift.hilbert import hilbert_keys
+
 NO_COLLECTION = "__none__"
+ROW_GROUP_ROWS = 10_000
 
 
 @dataclass(frozen=True)
 class LocalPart:
-    """A part written locally, before upload."""
+    """A part written locally, before upload, with the figures the manifest keeps."""
 
     collection: str
     path: Path
     rows: int
+    bbox: list[float] | None
+    interval: list[str | None]
 
 
 def partition_name(collection: str) -> str:
@@ -30,11 +40,111 @@ def partition_name(collection: str) -> str:
     return f"collection={quote(collection or NO_COLLECTION, safe='')}"
 
 
-def write_part(directory: Path, collection: str, items: Iterable[dict[str, Any]]) -> LocalPart:
-    """Write the items of one collection as a GeoParquet 1.1 file (with bbox covering)."""
+def to_arrow(items: Sequence[dict[str, Any]]) -> pa.Table:
+    """STAC items as a stac-geoparquet Arrow table."""
+    table: pa.Table = stac_geoparquet.arrow.parse_stac_items_to_arrow(list(items)).read_all()
+    return table
+
+
+def write_part(
+    directory: Path,
+    collection: str,
+    items: Iterable[dict[str, Any]],
+    collection_json: dict[str, Any] | None = None,
+) -> LocalPart | None:
+    """Write one collection's items as a part; None when there are none."""
     rows = list(items)
+    return write_table(directory, collection, to_arrow(rows), collection_json) if rows else None
+
+
+def merge_part(
+    directory: Path,
+    collection: str,
+    old_parts: Sequence[Path],
+    drop_ids: set[str],
+    new_items: Sequence[dict[str, Any]],
+    collection_json: dict[str, Any] | None = None,
+) -> LocalPart | None:
+    """Copy-on-write: the old parts without ``drop_ids``, plus ``new_items``, as one new part."""
+    tables = [_without(pq.read_table(path), drop_ids) for path in old_parts]
+    if new_items:
+        tables.append(to_arrow(new_items))
+    tables = [t for t in tables if t.num_rows]
+    if not tables:
+        return None
+    try:
+        combined = pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        # Schemas too different to unify column by column: go through the items.
+        items = [i for t in tables for i in stac_geoparquet.arrow.stac_table_to_items(t)]
+        combined = to_arrow(items)
+    return write_table(directory, collection, combined, collection_json)
+
+
+def write_table(
+    directory: Path,
+    collection: str,
+    table: pa.Table,
+    collection_json: dict[str, Any] | None = None,
+) -> LocalPart:
+    """Write a GeoParquet 1.1 part (stac-geoparquet metadata, bbox covering).
+
+    Rows are ordered along a Hilbert curve of their bbox centres and written in row groups of
+    at most :data:`ROW_GROUP_ROWS`, so readers skip row groups by the bbox statistics.
+    """
+    table = _spatially_sorted(table)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{quote(collection or NO_COLLECTION, safe='')}.parquet"
-    reader = stac_geoparquet.arrow.parse_stac_items_to_arrow(rows)
-    stac_geoparquet.arrow.to_parquet(reader, path)
-    return LocalPart(collection, path, len(rows))
+    batches = table.to_batches(max_chunksize=ROW_GROUP_ROWS)
+    reader = pa.RecordBatchReader.from_batches(table.schema, batches)
+    collections = {collection: collection_json} if collection_json else None
+    stac_geoparquet.arrow.to_parquet(reader, path, collections=collections)
+    return LocalPart(collection, path, table.num_rows, _bbox(table), _interval(table))
+
+
+def _without(table: pa.Table, ids: set[str]) -> pa.Table:
+    if not ids:
+        return table
+    keep = pc.invert(pc.is_in(table["id"], value_set=pa.array(sorted(ids), pa.string())))
+    return table.filter(keep)
+
+
+def _spatially_sorted(table: pa.Table) -> pa.Table:
+    if "bbox" not in table.column_names or table.num_rows < 2:
+        return table
+    bbox = table["bbox"].combine_chunks()
+    lon = pc.divide(pc.add(bbox.field("xmin"), bbox.field("xmax")), 2).to_numpy(
+        zero_copy_only=False
+    )
+    lat = pc.divide(pc.add(bbox.field("ymin"), bbox.field("ymax")), 2).to_numpy(
+        zero_copy_only=False
+    )
+    return table.take(pa.array(hilbert_keys(lon, lat).argsort(kind="stable")))
+
+
+def _bbox(table: pa.Table) -> list[float] | None:
+    if "bbox" not in table.column_names:
+        return None
+    bbox = table["bbox"].combine_chunks()
+    values = [
+        pc.min(bbox.field("xmin")).as_py(),
+        pc.min(bbox.field("ymin")).as_py(),
+        pc.max(bbox.field("xmax")).as_py(),
+        pc.max(bbox.field("ymax")).as_py(),
+    ]
+    return None if any(v is None for v in values) else [float(v) for v in values]
+
+
+def _interval(table: pa.Table) -> list[str | None]:
+    starts = [c for c in ("start_datetime", "datetime") if c in table.column_names]
+    ends = [c for c in ("end_datetime", "datetime") if c in table.column_names]
+    low = [pc.min(table[c]).as_py() for c in starts]
+    high = [pc.max(table[c]).as_py() for c in ends]
+    return [
+        _iso(min((v for v in low if v is not None), default=None)),
+        _iso(max((v for v in high if v is not None), default=None)),
+    ]
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")

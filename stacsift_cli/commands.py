@@ -16,6 +16,7 @@ from functions.gateway import dispatch, make_server
 from functions.search import make_handler
 from index_builder.build import build as run_build
 from index_builder.sample import write_sample
+from stacsift.errors import StacsiftError
 from stacsift.index.reader import IndexReader
 from stacsift.query import params
 from stacsift.search import search_items
@@ -23,15 +24,25 @@ from stacsift.settings import PresignSettings, SearchSettings, StoreSettings
 from stacsift.store import open_bucket
 
 
+class ServeError(StacsiftError):
+    """The local server cannot start (the port is taken, the host is not local, …)."""
+
+
 def build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     bucket = open_bucket(args.root, StoreSettings.from_env(env), create=True)
-    result = run_build(args.sources, bucket)
+    result = run_build(args.sources, bucket, cache_dir=args.cache_dir, full=args.full)
     counts = result.report.counts
-    print(
-        f"generation {result.manifest.generation} published to {bucket.url}: "
+    crawled = (
         f"{counts['Catalog']} catalogs, {counts['Collection']} collections, "
         f"{counts['Item']} items; {len(result.report.skipped)} skipped"
     )
+    if result.manifest is None:
+        print(f"{bucket.url} is up to date ({crawled}); nothing published")
+    else:
+        print(
+            f"generation {result.manifest.generation} published to {bucket.url}: {crawled}; "
+            f"{result.changed} written, {result.deleted} deleted"
+        )
     for skip in result.report.skipped[:20]:
         print(f"  skipped {skip.href}: {skip.reason}")
     if len(result.report.skipped) > 20:
@@ -61,7 +72,10 @@ def serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     handler = dispatch(
         {"/sign": presign.make_handler(signing, reader)}, make_handler(settings, reader)
     )
-    server = make_server(handler, args.host, args.port)
+    try:
+        server = make_server(handler, args.host, args.port)
+    except OSError as err:
+        raise ServeError(f"cannot listen on {args.host}:{args.port}: {err.strerror}") from err
     url = f"http://{args.host}:{server.server_address[1]}"
     print(f"stacsift serving {settings.root} at {url}/", flush=True)
     print(f"  try: curl '{url}/search?q=forest'", flush=True)

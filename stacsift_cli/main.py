@@ -29,6 +29,8 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("sources", nargs="+", metavar="SOURCE", help="catalog.json path or folder")
     build.add_argument("--root", required=True, help="folder, file:// or s3://bucket/prefix")
     build.add_argument("--report", type=Path, help="write the crawl report as JSON here")
+    build.add_argument("--full", action="store_true", help="rebuild instead of updating")
+    build.add_argument("--cache-dir", type=Path, help="local cache of index files")
     build.set_defaults(run=commands.build)
 
     serve = sub.add_parser("serve", help="serve the STAC API over the index at ROOT")

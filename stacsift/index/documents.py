@@ -7,14 +7,16 @@ in its report; details that merely deviate from the schemas are handled lenientl
 
 from __future__ import annotations
 
+import hashlib
+import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-import shapely.geometry
 
+from stacsift import grid
 from stacsift.errors import StacsiftError
 from stacsift.index import schema as f
 
@@ -46,6 +48,16 @@ class Document:
     end: int
     bbox: tuple[float, float, float, float] | None
     json: bytes
+    numbers: tuple[tuple[str, float], ...] = ()
+    href: str = ""
+    state: str = ""  # "<source>\x1f<key>\x1f<digest>": what a re-build compares against
+
+    def digest(self) -> str:
+        """A short content hash of the object and where it came from."""
+        return hashlib.sha1(self.json + self.href.encode(), usedforsecurity=False).hexdigest()[:16]
+
+    def with_source(self, source: str) -> Document:
+        return replace(self, state=state_term(source, self.key, self.digest()))
 
     def fields(self) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -62,7 +74,21 @@ class Document:
         }
         if self.bbox is not None:
             values.update(zip((f.XMIN, f.YMIN, f.XMAX, f.YMAX), self.bbox, strict=True))
+            values[f.CELLS] = grid.item_terms(self.bbox)
+        values[f.MONTHS] = grid.month_terms(self.start, self.end)
+        values.update(self.numbers)
+        if self.href:
+            values[f.HREF] = self.href
+        if self.state:
+            values[f.STATE] = self.state
         return values
+
+
+STATE_SEPARATOR = "\x1f"
+
+
+def state_term(source: str, key: str, digest: str) -> str:
+    return f"{source}{STATE_SEPARATOR}{key}{STATE_SEPARATOR}{digest}"
 
 
 def document_key(kind: str, collection: str, object_id: str) -> str:
@@ -72,8 +98,20 @@ def document_key(kind: str, collection: str, object_id: str) -> str:
     return f"item:{collection}/{object_id}"
 
 
-def to_document(obj: dict[str, Any]) -> Document:
-    """Turn a STAC Collection or Item (as a dict) into an index document."""
+# Properties kept as numeric fast fields, and their field names.
+NUMERIC_PROPERTIES = {"gsd": f.GSD, "eo:cloud_cover": f.CLOUD_COVER}
+
+
+def to_document(obj: dict[str, Any], href: str = "") -> Document:
+    """Turn a STAC Collection or Item (as a dict) into an index document.
+
+    ``href`` is where the object was read from; it is kept for the ``canonical`` link.
+    """
+    document = _document(obj)
+    return replace(document, href=href) if href else document
+
+
+def _document(obj: dict[str, Any]) -> Document:
     object_id = obj.get("id")
     if not isinstance(object_id, str) or not object_id:
         raise Unindexable("has no string id")
@@ -105,6 +143,7 @@ def _item_document(item: dict[str, Any], item_id: str) -> Document:
         end=end,
         bbox=item_bbox(item),
         json=orjson.dumps(item),
+        numbers=_numbers(props),
     )
 
 
@@ -132,6 +171,22 @@ def _collection_document(coll: dict[str, Any], coll_id: str) -> Document:
         bbox=_collection_bbox(extent),
         json=orjson.dumps(coll),
     )
+
+
+def _numbers(props: dict[str, Any]) -> tuple[tuple[str, float], ...]:
+    """Numeric queryables, leniently (a number written as a string still counts)."""
+    found = []
+    for name, field_name in NUMERIC_PROPERTIES.items():
+        value = props.get(name)
+        if isinstance(value, bool) or value is None:
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(number):
+            found.append((field_name, number))
+    return tuple(found)
 
 
 def item_interval(props: dict[str, Any]) -> tuple[int, int]:
@@ -180,11 +235,12 @@ def item_bbox(item: dict[str, Any]) -> tuple[float, float, float, float] | None:
     geometry = item.get("geometry")
     if not isinstance(geometry, dict):
         return None
-    try:
-        bounds = shapely.geometry.shape(geometry).bounds
-    except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+    from stacsift.geometry import try_shape  # shapely only when an item has no bbox
+
+    shape = try_shape(geometry)
+    if shape is None or shape.is_empty:
         return None
-    return _bbox4(list(bounds))
+    return _bbox4(list(shape.bounds))
 
 
 def _collection_interval(extent: dict[str, Any]) -> tuple[int, int]:

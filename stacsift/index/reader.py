@@ -50,8 +50,7 @@ class IndexReader:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.bucket = bucket
-        key = hashlib.sha256(bucket.url.encode()).hexdigest()[:16]
-        self.cache = cache_dir / key
+        self.cache = cache_root(bucket, cache_dir)
         self.ttl = ttl_seconds
         self.clock = clock
         self._open: OpenIndex | None = None
@@ -82,7 +81,7 @@ class IndexReader:
         except NotFound as err:
             raise IndexUnavailable(f"no index at {self.bucket.url}: run `stacsift build`") from err
         manifest = Manifest.from_json(data, f"{self.bucket.url}/{MANIFEST_KEY}")
-        directory = self._materialize(manifest, etag)
+        directory = materialize(self.bucket, manifest, etag, self.cache)
         try:
             index = tantivy.Index.open(str(directory))
         except (ValueError, OSError) as err:
@@ -92,36 +91,51 @@ class IndexReader:
         logger.info("opened generation %s of %s", manifest.generation, self.bucket.url)
         return OpenIndex(manifest, etag, index)
 
-    def _materialize(self, manifest: Manifest, etag: str | None) -> Path:
-        """A directory holding exactly this generation's files (hard links into the cache)."""
-        tag = hashlib.sha256((etag or manifest.created).encode()).hexdigest()[:12]
-        directory = self.cache / f"gen-{manifest.generation}-{tag}"
-        if directory.is_dir():
-            return directory
-        blobs = self.cache / "files"
-        blobs.mkdir(parents=True, exist_ok=True)
-        staging = self.cache / f".staging-{os.getpid()}-{threading.get_ident()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        try:
-            for entry in manifest.tantivy_files:
-                name = PurePosixPath(entry.key).name
-                blob = blobs / name
-                if not blob.is_file() or blob.stat().st_size != entry.size:
-                    self._fetch(entry.key, blob, manifest)
-                if blob.stat().st_size != entry.size:
-                    raise IndexUnavailable(f"{entry.key} has the wrong size; the upload is corrupt")
-                os.link(blob, staging / name)
-            self._fetch(manifest.tantivy_meta, staging / "meta.json", manifest)
-            staging.rename(directory)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return directory
 
-    def _fetch(self, key: str, dest: Path, manifest: Manifest) -> None:
-        try:
-            self.bucket.download(key, dest)
-        except NotFound as err:
-            raise IndexUnavailable(
-                f"generation {manifest.generation} at {self.bucket.url} lacks {key}"
-            ) from err
+def cache_root(bucket: Bucket, cache_dir: Path) -> Path:
+    """The cache folder of one index root (several roots may share a cache directory)."""
+    return cache_dir / hashlib.sha256(bucket.url.encode()).hexdigest()[:16]
+
+
+def materialize(bucket: Bucket, manifest: Manifest, etag: str | None, cache: Path) -> Path:
+    """A directory holding exactly this generation's files (hard links into the cache).
+
+    Files are immutable and uniquely named, so a file once cached is never fetched again.
+    """
+    tag = hashlib.sha256((etag or manifest.created).encode()).hexdigest()[:12]
+    directory = cache / f"gen-{manifest.generation}-{tag}"
+    if directory.is_dir():
+        return directory
+    staging = cache / f".staging-{os.getpid()}-{threading.get_ident()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        link_generation(bucket, manifest, cache, staging)
+        staging.rename(directory)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return directory
+
+
+def link_generation(bucket: Bucket, manifest: Manifest, cache: Path, target: Path) -> None:
+    """Fill ``target`` with the generation's segment files (linked) and its ``meta.json``."""
+    blobs = cache / "files"
+    blobs.mkdir(parents=True, exist_ok=True)
+    for entry in manifest.tantivy_files:
+        name = PurePosixPath(entry.key).name
+        blob = blobs / name
+        if not blob.is_file() or blob.stat().st_size != entry.size:
+            _fetch(bucket, entry.key, blob, manifest)
+        if blob.stat().st_size != entry.size:
+            raise IndexUnavailable(f"{entry.key} has the wrong size; the upload is corrupt")
+        os.link(blob, target / name)
+    _fetch(bucket, manifest.tantivy_meta, target / "meta.json", manifest)
+
+
+def _fetch(bucket: Bucket, key: str, dest: Path, manifest: Manifest) -> None:
+    try:
+        bucket.download(key, dest)
+    except NotFound as err:
+        raise IndexUnavailable(
+            f"generation {manifest.generation} at {bucket.url} lacks {key}"
+        ) from err

@@ -5,7 +5,9 @@ lowercase tokens of the same text plus ids, so that prefixes typed by people (``
 can be matched against whole words. Filters are fast fields: a bbox filter is four range
 clauses on ``xmin``/``ymin``/``xmax``/``ymax``; datetimes are epoch microseconds in
 ``start``/``end``.
-The STAC JSON itself is a stored bytes field, so a page of results needs no second store.
+Common queryables (``gsd``, ``eo:cloud_cover``) are fast fields too, for filters and sorting.
+The STAC JSON itself is a stored bytes field, so a page of results needs no second store;
+``href`` keeps where the object was crawled from (served as its ``canonical`` link).
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ WORDS = "words"
 START = "start"
 END = "end"
 XMIN, YMIN, XMAX, YMAX = "xmin", "ymin", "xmax", "ymax"
+CELLS = "cells"
+MONTHS = "months"
+STATE = "state"
+GSD = "gsd"
+CLOUD_COVER = "cloud_cover"
+HREF = "href"
 JSON = "json"
 
 TYPE_ITEM = "item"
@@ -42,8 +50,12 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field(WORDS, tokenizer_name="default")
     for number in (START, END):
         builder.add_integer_field(number, indexed=True, fast=True)
-    for coordinate in (XMIN, YMIN, XMAX, YMAX):
-        builder.add_float_field(coordinate, indexed=True, fast=True)
+    for number in (XMIN, YMIN, XMAX, YMAX, GSD, CLOUD_COVER):
+        builder.add_float_field(number, indexed=True, fast=True)
+    builder.add_text_field(CELLS, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field(MONTHS, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field(STATE, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field(HREF, stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_bytes_field(JSON, stored=True)
     return builder.build()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import orjson
 import tantivy
 
 from stacsift.index.documents import Document
@@ -38,3 +39,18 @@ def generation_files(directory: Path) -> tuple[Path, list[Path]]:
         if p.is_file() and p.name != "meta.json" and p.name not in _PRIVATE_FILES
     )
     return meta, segments
+
+
+def referenced_files(directory: Path) -> list[Path]:
+    """The segment files (and deletion files) that ``meta.json`` in ``directory`` refers to."""
+    meta = orjson.loads((directory / "meta.json").read_bytes())
+    found = []
+    for segment in meta.get("segments", []):
+        segment_id = str(segment["segment_id"]).replace("-", "")
+        deletes = segment.get("deletes") or {}
+        delete_file = f"{segment_id}.{deletes['opstamp']}.del" if deletes else None
+        for path in directory.glob(f"{segment_id}.*"):
+            is_component = path.suffix != ".del" and path.name.count(".") == 1
+            if is_component or path.name == delete_file:
+                found.append(path)
+    return sorted(found)

@@ -9,8 +9,11 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
@@ -18,30 +21,52 @@ from stacsift.errors import InvalidParameter
 from stacsift.index.documents import to_micros
 
 BBox = tuple[float, float, float, float]
+# RFC 3339 date-time, as the STAC API requires (a date alone or no offset is refused).
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One ``sortby`` entry: a field (``id``, ``collection`` or a property) and a direction."""
+
+    field: str
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Fields:
+    """The fields extension: dotted paths to include and to exclude."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class SearchRequest:
-    """A validated item search."""
+    """A validated item (or collection) search."""
 
     q: str | None = None
     collections: tuple[str, ...] = ()
     ids: tuple[str, ...] = ()
     bbox: BBox | None = None
+    intersects: dict[str, Any] | None = None
     datetime: tuple[int | None, int | None] | None = None
     limit: int = 10
     offset: int = 0
+    sortby: tuple[SortKey, ...] = ()
+    fields: Fields | None = None
+    filter: Any = None  # a parsed CQL2 expression (stacsift.query.cql2)
 
 
-def parse_bbox(value: str | list[object] | None) -> BBox | None:
+def parse_bbox(value: str | Sequence[object] | None) -> BBox | None:
     """``west,south,east,north`` (or 6 numbers with heights); west > east crosses 180°."""
     if value is None or value == "":
         return None
     parts = value.split(",") if isinstance(value, str) else value
-    if not isinstance(parts, list) or len(parts) not in (4, 6):
+    if not isinstance(parts, list | tuple) or len(parts) not in (4, 6):
         raise InvalidParameter("bbox", "expected 4 or 6 comma-separated numbers")
     try:
-        numbers = [float(p) for p in parts]  # type: ignore[arg-type]
+        numbers = [float(p) for p in parts]
     except (TypeError, ValueError):
         raise InvalidParameter("bbox", f"not all numbers: {value!r}") from None
     if not all(math.isfinite(n) for n in numbers):
@@ -75,8 +100,10 @@ def parse_datetime(value: str | None) -> tuple[int | None, int | None] | None:
 
 
 def _instant(text: str) -> int:
+    if not _RFC3339.match(text):
+        raise InvalidParameter("datetime", f"{text!r} is not an RFC 3339 date-time")
     try:
-        moment = datetime.fromisoformat(text.replace("z", "Z"))
+        moment = datetime.fromisoformat(text.upper())
     except ValueError:
         raise InvalidParameter("datetime", f"{text!r} is not an RFC 3339 date-time") from None
     if moment.tzinfo is None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import tantivy
 from tantivy import FieldType, Occur, Query
 
+from stacsift import grid
 from stacsift.index import schema as f
 from stacsift.index.schema import SCHEMA
 from stacsift.query.freetext import And, Node, Not, Phrase, Word
@@ -92,7 +93,17 @@ def type_is(kind: str) -> Query:
 
 
 def bbox_query(bbox: tuple[float, float, float, float]) -> Query:
-    """Objects whose bbox intersects ``bbox``: four range clauses (two ranges across 180°)."""
+    """Objects whose bbox intersects ``bbox``: a grid-cell prefilter, then four exact range
+    clauses (two longitude ranges across 180°)."""
+    exact = _bbox_ranges(bbox)
+    cover = grid.query_terms(bbox)
+    if cover is None:
+        return exact
+    prefilter = Query.term_set_query(SCHEMA, f.CELLS, cover)
+    return Query.boolean_query([(Occur.Must, prefilter), (Occur.Must, exact)])
+
+
+def _bbox_ranges(bbox: tuple[float, float, float, float]) -> Query:
     west, south, east, north = bbox
     lat = [
         (Occur.Must, _float_range(f.YMIN, None, north)),
@@ -114,8 +125,18 @@ def bbox_query(bbox: tuple[float, float, float, float]) -> Query:
 
 
 def interval_query(start: int | None, end: int | None) -> Query:
-    """Objects whose [start, end] overlaps the (possibly open) interval, in epoch microseconds."""
+    """Objects whose [start, end] overlaps the (possibly open) interval, in epoch microseconds:
+    a month-term prefilter for closed intervals, then exact range clauses."""
     clauses = []
+    months = grid.query_months(start, end)
+    if months is not None:
+        prefilter = Query.boolean_query(
+            [
+                (Occur.Should, Query.term_set_query(SCHEMA, f.MONTHS, months)),
+                (Occur.Should, Query.term_query(SCHEMA, f.MONTHS, grid.LONG)),
+            ]
+        )
+        clauses.append((Occur.Must, prefilter))
     if end is not None:
         clauses.append((Occur.Must, _int_range(f.START, None, end)))
     if start is not None:

@@ -24,6 +24,7 @@ from stacsift.signing.signer import ObstoreSigner, Signer
 
 logger = logging.getLogger(__name__)
 
+_REMOTE = ("s3://", "http://", "https://")
 EXPIRY_PROPERTY = "stacsift:expiry"
 """The item property recording when the signed asset URLs stop working (RFC 3339)."""
 
@@ -101,17 +102,21 @@ class Presigner:
         except (InvalidHref, NotAllowed) as err:
             return err
 
-    def sign_item(self, item: dict[str, Any], expires: int) -> SignedItem:
+    def sign_item(
+        self, item: dict[str, Any], expires: int, source: str | None = None
+    ) -> SignedItem:
         """A copy of ``item`` with every signable asset href signed and the expiry recorded.
 
-        Relative asset hrefs are resolved against the item's absolute ``self`` link. Assets that
-        cannot or may not be signed are left as they are.
+        Relative asset hrefs are resolved against ``source`` (where the item was crawled from)
+        when that is an ``s3://`` or ``http(s)://`` URL, else against the item's absolute
+        ``self`` link. Assets that cannot or may not be signed are left as they are.
         """
         assets = item.get("assets")
         expiry = self._expiry(expires)
         if not isinstance(assets, dict):
             return SignedItem(item, (), expiry)
-        names, refs = self._signable(assets, _self_href(item))
+        base = source if source and source.startswith(_REMOTE) else _self_href(item)
+        names, refs = self._signable(assets, base)
         if not refs:
             return SignedItem(item, (), expiry)
         urls = self.signer.sign_many(refs, timedelta(seconds=expires))
@@ -180,6 +185,6 @@ def _self_href(item: dict[str, Any]) -> str | None:
     for link in item.get("links") or ():
         if isinstance(link, dict) and link.get("rel") == "self":
             href = link.get("href")
-            if isinstance(href, str) and href.startswith(("s3://", "http://", "https://")):
+            if isinstance(href, str) and href.startswith(_REMOTE):
                 return href
     return None

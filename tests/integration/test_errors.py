@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -139,3 +140,15 @@ def test_unknown_collection_item_and_route_are_404(api: str) -> None:
 def test_serving_a_root_without_index_fails_clearly(tmp_path: Path) -> None:
     result = run_cli("serve", "--root", str(tmp_path), "--port", str(free_port()))
     assert_one_line_error(result, "no index")
+
+
+def test_serving_on_a_taken_port_fails_clearly(
+    fixtures: Path, built: Callable[[list[str], str, StoreSettings], Bucket], local_root: str
+) -> None:
+    built([str(fixtures / "catalogs/pystac-test-case-1")], local_root, StoreSettings())
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--root", local_root, "--port", str(port))
+    assert_one_line_error(result, f"127.0.0.1:{port}")

@@ -9,9 +9,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from index_builder.publish import commit, current_manifest
+from index_builder.build import build
 from stacsift.errors import IndexUnavailable
 from stacsift.index.manifest import MANIFEST_KEY, FileEntry, Manifest
+from stacsift.index.publish import commit, current_manifest
 from stacsift.index.reader import IndexReader
 from stacsift.query.params import SearchRequest
 from stacsift.search import search_items
@@ -28,19 +29,26 @@ def root(request: pytest.FixtureRequest, local_root: str) -> tuple[str, StoreSet
     return local_root, StoreSettings()
 
 
-def test_rebuild_publishes_the_next_generation_and_readers_follow(
+def test_builds_publish_generations_and_readers_follow(
     root: tuple[str, StoreSettings], fixtures: Path, built: Build, tmp_path: Path
 ) -> None:
     url, store = root
-    bucket = built([str(fixtures / "catalogs/pystac-test-case-1")], url, store)
+    case1, case4 = (str(fixtures / f"catalogs/pystac-test-case-{n}") for n in (1, 4))
+    bucket = built([case1], url, store)
     reader = IndexReader(open_bucket(url, store), tmp_path / "cache", ttl_seconds=0)
     first = reader.current()
-    built([str(fixtures / "catalogs/pystac-test-case-4")], url, store)
+    built([case4], url, store)  # another source is added beside the first
     second = reader.current()
+    unchanged = build([case1], bucket, tmp_path)  # nothing changed: nothing published
+    replaced = build([case4], bucket, tmp_path, full=True)  # a full rebuild of one source
+    third = reader.current()
     assert (first.manifest.generation, second.manifest.generation) == (1, 2)
     assert search_items(first, SearchRequest(limit=100)).matched == 8
-    assert search_items(second, SearchRequest(limit=100)).matched == 62
-    assert current_manifest(bucket)[0] == second.manifest
+    assert search_items(second, SearchRequest(limit=100)).matched == 8 + 62
+    assert unchanged.manifest is None
+    assert replaced.manifest is not None and third.manifest.generation == 3
+    assert search_items(third, SearchRequest(limit=100)).matched == 62
+    assert current_manifest(bucket)[0] == third.manifest
 
 
 def test_a_writer_that_loses_the_race_retries_on_top(root: tuple[str, StoreSettings]) -> None:

@@ -167,3 +167,11 @@ def test_a_key_obstore_refuses_is_bad_input_not_a_server_error() -> None:
     signer = ObstoreSigner(STORE)
     with pytest.raises(InvalidHref, match="cannot be signed"):
         signer.sign(ObjectRef("open", "a//b.tif"), timedelta(seconds=60))
+
+
+def test_relative_assets_resolve_against_where_the_item_was_crawled_first() -> None:
+    crawled = item({"data": {"href": "./b1.tif"}}, self_href="s3://cogs/public/elsewhere/x.json")
+    from_source = make().sign_item(crawled, 60, source="s3://open/items/tile/tile.json")
+    from_self = make().sign_item(crawled, 60, source="file:///tmp/catalog/tile/tile.json")
+    assert urlsplit(from_source.item["assets"]["data"]["href"]).path == "/items/tile/b1.tif"
+    assert urlsplit(from_self.item["assets"]["data"]["href"]).path == "/public/elsewhere/b1.tif"

@@ -19,10 +19,29 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
 
-def upload(bucket: Bucket, files: dict[str, Path]) -> None:
-    """Upload ``key → local file`` pairs; keys are unique, so no file a reader uses is replaced."""
+HISTORY_PREFIX = "index/manifests/"
+
+
+def upload(bucket: Bucket, files: dict[str, Path]) -> int:
+    """Upload ``key → local file`` pairs; keys are unique, so no file a reader uses is replaced.
+
+    Returns the bytes uploaded.
+    """
+    total = 0
     for key, path in files.items():
         bucket.put_file(key, path)
+        total += path.stat().st_size
+    return total
+
+
+def history_key(generation: int) -> str:
+    """Where a published manifest is kept for garbage collection and audits."""
+    return f"{HISTORY_PREFIX}{generation:012d}.json"
+
+
+def record_history(bucket: Bucket, manifest: Manifest) -> None:
+    """Keep a copy of a manifest that won the race (only the winner writes it)."""
+    bucket.put(history_key(manifest.generation), manifest.to_json())
 
 
 def current_manifest(bucket: Bucket) -> tuple[Manifest | None, str | None]:
@@ -44,5 +63,6 @@ def commit(bucket: Bucket, make: Callable[[Manifest | None], Manifest]) -> Manif
         except PreconditionFailed:
             logger.info("manifest changed concurrently; retrying (attempt %s)", attempt)
             continue
+        record_history(bucket, manifest)
         return manifest
     raise PublishConflict(f"{bucket.url}: lost the manifest race {MAX_ATTEMPTS} times")

@@ -1,0 +1,162 @@
+"""Turn raw search parameters (an HTTP query or a POST body) into a validated SearchRequest.
+
+GET parameters arrive as strings (lists comma-separated, JSON for ``intersects`` and cql2-json
+``filter``); POST bodies arrive as JSON values. Every malformed value is an InvalidParameter
+naming it, so the edge answers 400.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from stacsift.errors import InvalidParameter
+from stacsift.query import params
+from stacsift.query.params import SearchRequest, SortKey
+
+GEOMETRY_TYPES = frozenset(
+    {
+        "Point",
+        "MultiPoint",
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
+        "GeometryCollection",
+    }
+)
+MAX_GEOMETRY_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Page sizes allowed by the deployment."""
+
+    default: int = 10
+    maximum: int = 1000
+
+
+def parse_search(raw: Mapping[str, Any], *, post: bool, limits: Limits) -> SearchRequest:
+    """A validated item search from GET query parameters or a POST body."""
+    bbox_raw = raw.get("bbox")
+    if post and bbox_raw is not None and not isinstance(bbox_raw, list):
+        raise InvalidParameter("bbox", "must be a JSON array of numbers in a POST body")
+    intersects = parse_intersects(raw.get("intersects"), post=post)
+    bbox = params.parse_bbox(bbox_raw)
+    if bbox is not None and intersects is not None:
+        raise InvalidParameter("intersects", "give either bbox or intersects, not both")
+    token = params.decode_token(_string("token", raw.get("token")))
+    return SearchRequest(
+        q=parse_q(raw.get("q")),
+        collections=params.parse_list("collections", raw.get("collections")),
+        ids=params.parse_list("ids", raw.get("ids")),
+        bbox=bbox,
+        intersects=intersects,
+        datetime=params.parse_datetime(_string("datetime", raw.get("datetime"))),
+        limit=params.parse_limit(raw.get("limit"), default=limits.default, maximum=limits.maximum),
+        offset=token[1] if token else 0,
+        sortby=parse_sortby(raw.get("sortby")),
+        fields=parse_fields(raw.get("fields")),
+        filter=parse_filter(raw.get("filter"), raw.get("filter-lang")),
+    )
+
+
+def parse_filter(value: object, lang: object) -> Any:
+    """A CQL2 filter (text or JSON) as an expression tree, or None."""
+    if value is None or value == "" or value == {}:
+        return None
+    if not isinstance(value, str | dict):
+        raise InvalidParameter("filter", "must be CQL2 text or a CQL2 JSON object")
+    from stacsift.query import cql2  # loads only when a request filters
+
+    return cql2.parse(value, _string("filter-lang", lang))
+
+
+def parse_q(value: object) -> str | None:
+    """Free text: a string, or (POST) a list of terms meaning any of them."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ",".join(f'"{v}"' if " " in v else str(v) for v in value) or None
+    if isinstance(value, str):
+        return value
+    raise InvalidParameter("q", "must be a string or a list of strings")
+
+
+def parse_intersects(value: object, *, post: bool) -> dict[str, Any] | None:
+    """A GeoJSON geometry (JSON text in GET, an object in POST), checked for shape."""
+    if value is None or value == "":
+        return None
+    geometry = value
+    if isinstance(value, str):
+        if len(value) > MAX_GEOMETRY_BYTES:
+            raise InvalidParameter("intersects", "geometry is too large")
+        try:
+            geometry = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            raise InvalidParameter("intersects", "is not GeoJSON") from None
+    if not isinstance(geometry, dict) or geometry.get("type") not in GEOMETRY_TYPES:
+        raise InvalidParameter("intersects", "must be a GeoJSON geometry object")
+    from stacsift.geometry import shape  # shapely loads only when a geometry is given
+
+    shape(geometry, "intersects")
+    return geometry
+
+
+def parse_sortby(value: object) -> tuple[SortKey, ...]:
+    """``+a,-b`` (GET) or ``[{"field": "a", "direction": "asc"}]`` (POST)."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        keys = []
+        for part in (p.strip() for p in value.split(",")):
+            if not part:
+                continue
+            descending = part.startswith("-")
+            name = part.lstrip("+-").strip()
+            keys.append(SortKey(_sort_field(name), descending))
+        return tuple(keys)
+    if isinstance(value, list):
+        return tuple(_sort_object(v) for v in value)
+    raise InvalidParameter("sortby", "must be a string or a list of {field, direction}")
+
+
+def _sort_object(value: object) -> SortKey:
+    if not isinstance(value, dict) or not isinstance(value.get("field"), str):
+        raise InvalidParameter("sortby", "each entry needs a string field")
+    direction = str(value.get("direction", "asc")).lower()
+    if direction not in ("asc", "desc"):
+        raise InvalidParameter("sortby", f"direction must be asc or desc, got {direction!r}")
+    return SortKey(_sort_field(value["field"]), direction == "desc")
+
+
+def _sort_field(name: str) -> str:
+    name = name.removeprefix("properties.")
+    if not name or len(name) > 200:
+        raise InvalidParameter("sortby", "empty or overlong field name")
+    return name
+
+
+def parse_fields(value: object) -> params.Fields | None:
+    """``a,-b`` (GET) or ``{"include": [...], "exclude": [...]}`` (POST)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        include = tuple(p.lstrip("+") for p in parts if not p.startswith("-"))
+        exclude = tuple(p[1:] for p in parts if p.startswith("-"))
+        return params.Fields(include, exclude)
+    if isinstance(value, dict):
+        include = params.parse_list("fields", value.get("include") or [])
+        exclude = params.parse_list("fields", value.get("exclude") or [])
+        return params.Fields(include, exclude)
+    raise InvalidParameter("fields", "must be a string or an object with include/exclude")
+
+
+def _string(name: str, value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise InvalidParameter(name, "must be a string")

@@ -1,0 +1,249 @@
+"""Publish a new generation from changes: upserts and deletes of items and collections.
+
+This is the one writer of the index, used by ``stacsift build`` (a full rebuild is the same
+operation starting from an empty index) and by event-driven reindexing. Each attempt:
+
+1. reads the manifest and links the current generation's files from the local cache into a
+   work folder (downloading only files the cache lacks);
+2. deletes and adds the changed documents with tantivy, which writes new segment files (and
+   small ``.del`` files) beside the untouched ones;
+3. rewrites the GeoParquet parts of the affected collections only (copy-on-write);
+4. uploads exactly the new files, then publishes the manifest with a conditional PUT.
+
+Losing the race for the manifest (step 4) repeats the attempt on top of the winner, so two
+writers never lose each other's changes. Anything failing before step 4 leaves the previous
+generation as it was; its half-uploaded files are garbage for ``stacsift gc``.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import orjson
+import tantivy
+
+from stacsift.errors import PublishConflict
+from stacsift.index import schema as f
+from stacsift.index.documents import Document, to_document
+from stacsift.index.manifest import (
+    MANIFEST_KEY,
+    TABLE_PREFIX,
+    TANTIVY_PREFIX,
+    CollectionSummary,
+    FileEntry,
+    Manifest,
+    TablePart,
+)
+from stacsift.index.publish import current_manifest, record_history, upload
+from stacsift.index.reader import cache_root, link_generation
+from stacsift.index.writer import WRITER_HEAP_BYTES, referenced_files
+from stacsift.store import Bucket, PreconditionFailed
+from stacsift.table import LocalPart, merge_part, partition_name
+
+logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a new generation changes. Documents are given already built, with their keys."""
+
+    upserts: Sequence[Document] = ()
+    deletes: Sequence[str] = ()
+    replace: bool = False  # start from an empty index: a full rebuild
+    sources: Sequence[str] = ()
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    manifest: Manifest
+    uploaded_files: int
+    uploaded_bytes: int
+    attempts: int
+    seconds: float
+
+
+def apply_changes(
+    bucket: Bucket, changes: Changes, cache_dir: Path, work_dir: Path | None = None
+) -> UpdateResult:
+    """Publish ``changes`` as the next generation at ``bucket`` (see the module docstring)."""
+    started = time.monotonic()
+    cache = cache_root(bucket, cache_dir)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        previous, etag = current_manifest(bucket)
+        with tempfile.TemporaryDirectory(prefix="stacsift-update-", dir=work_dir) as tmp:
+            staged = _stage(bucket, previous, changes, cache, Path(tmp))
+            manifest = replace(
+                staged.manifest,
+                stats=staged.manifest.stats | {"seconds": round(time.monotonic() - started, 3)},
+            )
+            try:
+                bucket.put_if(MANIFEST_KEY, manifest.to_json(), etag=etag)
+            except PreconditionFailed:
+                logger.info("lost the manifest race; redoing the update (attempt %s)", attempt)
+                continue
+        record_history(bucket, manifest)
+        return UpdateResult(
+            manifest, staged.files, staged.bytes, attempt, time.monotonic() - started
+        )
+    raise PublishConflict(f"{bucket.url}: lost the manifest race {MAX_ATTEMPTS} times")
+
+
+@dataclass(frozen=True)
+class _Staged:
+    manifest: Manifest
+    files: int
+    bytes: int
+
+
+def _stage(
+    bucket: Bucket, previous: Manifest | None, changes: Changes, cache: Path, work: Path
+) -> _Staged:
+    base = None if changes.replace else previous
+    build_id = uuid.uuid4().hex
+    index_dir = work / "tantivy"
+    index_dir.mkdir()
+    if base is not None:
+        link_generation(bucket, base, cache, index_dir)
+    _write(index_dir, changes, fresh=base is None)
+    meta_key = f"{TANTIVY_PREFIX}meta-{build_id}.json"
+    known = {e.key for e in base.tantivy_files} if base else set()
+    entries = [
+        FileEntry(f"{TANTIVY_PREFIX}{p.name}", p.stat().st_size)
+        for p in referenced_files(index_dir)
+    ]
+    uploads = {e.key: index_dir / PurePosixPath(e.key).name for e in entries if e.key not in known}
+    uploads[meta_key] = index_dir / "meta.json"
+    parts, summaries = _table(bucket, base, changes, cache, work / "table", build_id)
+    uploads |= {key: part.path for key, part in parts.items()}
+    sent = upload(bucket, uploads)
+    manifest = Manifest(
+        generation=(previous.generation + 1) if previous else 1,
+        created=datetime.now(UTC).isoformat(),
+        tantivy_meta=meta_key,
+        tantivy_files=entries,
+        table_parts=_part_list(base, parts, summaries),
+        collections=summaries,
+        sources=sorted({*(base.sources if base else []), *changes.sources}),
+        stats=changes.stats
+        | {
+            "upserts": len(changes.upserts),
+            "deletes": len(changes.deletes),
+            "uploaded_files": len(uploads),
+            "uploaded_bytes": sent,
+        },
+    )
+    return _Staged(manifest, len(uploads), sent)
+
+
+def _write(index_dir: Path, changes: Changes, *, fresh: bool) -> None:
+    if fresh:
+        index = tantivy.Index(f.SCHEMA, path=str(index_dir), reuse=False)
+    else:
+        index = tantivy.Index.open(str(index_dir))
+    writer = index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
+    if not fresh:
+        for key in [*changes.deletes, *(d.key for d in changes.upserts)]:
+            writer.delete_documents_by_term(f.KEY, key)
+    for document in changes.upserts:
+        writer.add_document(tantivy.Document.from_dict(document.fields(), f.SCHEMA))
+    writer.commit()
+    writer.wait_merging_threads()
+
+
+def _table(
+    bucket: Bucket,
+    base: Manifest | None,
+    changes: Changes,
+    cache: Path,
+    work: Path,
+    build_id: str,
+) -> tuple[dict[str, LocalPart], dict[str, CollectionSummary]]:
+    """New parts for the affected collections, and the collection summaries after the change."""
+    new_items: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    dropped: dict[str, set[str]] = defaultdict(set)
+    collection_json: dict[str, dict[str, Any]] = {}
+    for document in changes.upserts:
+        if document.kind == f.TYPE_ITEM:
+            new_items[document.collection].append(orjson.loads(document.json))
+            dropped[document.collection].add(document.id)
+        else:
+            collection_json[document.id] = orjson.loads(document.json)
+    for key in changes.deletes:
+        if key.startswith("item:"):
+            collection, _, item_id = key.removeprefix("item:").partition("/")
+            dropped[collection].add(item_id)
+    summaries = dict(base.collections) if base else {}
+    for key in changes.deletes:
+        if key.startswith("collection:"):
+            summaries.pop(key.removeprefix("collection:"), None)
+    parts: dict[str, LocalPart] = {}
+    for collection in sorted(set(new_items) | set(dropped)):
+        old = [p for p in (base.table_parts if base else []) if p.collection == collection]
+        paths = [_cached_part(bucket, p, cache) for p in old]
+        part = merge_part(
+            work / collection_key(collection),
+            collection,
+            paths,
+            dropped[collection],
+            new_items.get(collection, []),
+            collection_json.get(collection),
+        )
+        summaries[collection] = _summary(part)
+        if part is not None:
+            parts[f"{TABLE_PREFIX}{partition_name(collection)}/part-{build_id}.parquet"] = part
+    for collection in collection_json:
+        summaries.setdefault(collection, CollectionSummary(0, None, [None, None]))
+    return parts, {
+        k: v
+        for k, v in sorted(summaries.items())
+        if v.items or k in collection_json or k in (base.collections if base else {})
+    }
+
+
+def _part_list(
+    base: Manifest | None, parts: dict[str, LocalPart], summaries: dict[str, CollectionSummary]
+) -> list[TablePart]:
+    touched = {p.collection for p in parts.values()} | {
+        c for c, s in summaries.items() if s.items == 0
+    }
+    kept = [p for p in (base.table_parts if base else []) if p.collection not in touched]
+    new = [
+        TablePart(key, part.collection, part.rows, part.path.stat().st_size)
+        for key, part in parts.items()
+    ]
+    return sorted(kept + new, key=lambda p: (p.collection, p.key))
+
+
+def _summary(part: LocalPart | None) -> CollectionSummary:
+    if part is None:
+        return CollectionSummary(0, None, [None, None])
+    return CollectionSummary(part.rows, part.bbox, part.interval)
+
+
+def _cached_part(bucket: Bucket, part: TablePart, cache: Path) -> Path:
+    local = cache / "parts" / part.key.replace("/", "__")
+    if not local.is_file() or local.stat().st_size != part.size:
+        local.parent.mkdir(parents=True, exist_ok=True)
+        bucket.download(part.key, local)
+    return local
+
+
+def collection_key(collection: str) -> str:
+    """A file-system-safe folder name for a collection's work files."""
+    return partition_name(collection).replace("/", "_")
+
+
+def documents(objects: Sequence[tuple[dict[str, Any], str]]) -> list[Document]:
+    """Documents for (STAC object, source href) pairs; raises Unindexable for bad ones."""
+    return [to_document(obj, href) for obj, href in objects]

@@ -1,0 +1,165 @@
+"""Search semantics on real and purpose-made items: exact intersects, the antimeridian,
+sorting, fields, collection search and paging links."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+import pytest
+import shapely.geometry
+
+from index_builder.build import build_objects
+from index_builder.crawl import Crawled, CrawlReport
+from stacsift.index.reader import IndexReader, OpenIndex
+from stacsift.query.params import SearchRequest, SortKey
+from stacsift.search import search_items
+from stacsift.settings import StoreSettings
+from stacsift.store import open_bucket
+from tests.conftest import FIXTURES
+from tests.http import get, ids, request
+from tests.integration.naip_api import Served, serve_naip
+
+NAIP_ITEMS = FIXTURES / "items/planetary-computer-naip/naip-items.ndjson"
+
+
+@pytest.fixture(scope="module")
+def naip(fixtures: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    yield from serve_naip(fixtures, tmp_path_factory.mktemp("naip-semantics"))
+
+
+def naip_items() -> list[dict[str, Any]]:
+    return [orjson.loads(line) for line in NAIP_ITEMS.read_bytes().splitlines() if line.strip()]
+
+
+def test_intersects_is_exact_not_bbox_only(naip: Served) -> None:
+    # GIVEN a point inside an item's bbox but outside its (rotated) footprint
+    items = naip_items()
+    item = items[0]
+    footprint = shapely.geometry.shape(item["geometry"])
+    west, south = item["bbox"][:2]
+    corner = shapely.geometry.Point(west + 1e-5, south + 1e-5)
+    assert not footprint.contains(corner) and shapely.geometry.box(*item["bbox"]).contains(corner)
+    point = {"type": "Point", "coordinates": [corner.x, corner.y]}
+    # WHEN searching by intersects (GET and POST)
+    _, got = get(f"{naip.url}/search?limit=1000&intersects={quote(json.dumps(point))}")
+    _, _, posted = request(f"{naip.url}/search", "POST", orjson.dumps({"intersects": point}))
+    # THEN exactly the items whose footprint holds the point come back
+    expected = {i["id"] for i in items if shapely.geometry.shape(i["geometry"]).intersects(corner)}
+    assert item["id"] not in expected
+    assert set(ids(got)) == expected
+    assert got["numberMatched"] == len(expected) == posted["numberMatched"]
+
+
+def test_sortby_one_and_several_keys(naip: Served) -> None:
+    items = naip_items()
+    by_id = sorted(i["id"] for i in items)
+    _, first = get(f"{naip.url}/search?sortby=id&limit=5")
+    _, last = get(f"{naip.url}/search?sortby=-id&limit=5")
+    _, two = get(f"{naip.url}/search?sortby=-naip:year,%2Bid&limit=1000")
+    assert ids(first) == by_id[:5]
+    assert ids(last) == by_id[::-1][:5]
+    expected = [
+        i["id"] for i in sorted(items, key=lambda i: (-int(i["properties"]["naip:year"]), i["id"]))
+    ]
+    assert ids(two) == expected
+
+
+def test_fields_include_and_exclude(naip: Served) -> None:
+    _, slim = get(f"{naip.url}/search?limit=2&fields=properties.datetime,-assets,-geometry")
+    body = {"fields": {"include": ["properties.naip:state"], "exclude": ["links"]}, "limit": 1}
+    _, _, posted = request(f"{naip.url}/search", "POST", orjson.dumps(body))
+    feature = slim["features"][0]
+    assert set(feature) == {"type", "stac_version", "id", "links", "properties"}
+    assert set(feature["properties"]) == {"datetime"}
+    assert set(posted["features"][0]["properties"]) == {"naip:state"}
+    assert "links" in posted["features"][0]  # identity fields are always kept
+
+
+def test_post_next_links_carry_method_and_body(naip: Served) -> None:
+    body = {"collections": ["naip"], "limit": 400}
+    seen: list[str] = []
+    status, _, page = request(f"{naip.url}/search", "POST", orjson.dumps(body))
+    while True:
+        assert status == 200
+        seen += ids(page)
+        nxt = next((lk for lk in page["links"] if lk["rel"] == "next"), None)
+        if nxt is None:
+            break
+        assert nxt["method"] == "POST"
+        status, _, page = request(nxt["href"], "POST", orjson.dumps(nxt["body"]))
+    assert sorted(seen) == sorted(i["id"] for i in naip_items())
+
+
+def test_prev_link_returns_the_previous_page(naip: Served) -> None:
+    _, first = get(f"{naip.url}/search?limit=3&sortby=id")
+    second_href = next(lk["href"] for lk in first["links"] if lk["rel"] == "next")
+    _, second = get(second_href)
+    prev_href = next(lk["href"] for lk in second["links"] if lk["rel"] == "prev")
+    _, back = get(prev_href)
+    assert ids(back) == ids(first)
+    assert not [lk for lk in first["links"] if lk["rel"] == "prev"]
+
+
+def test_collection_search(naip: Served) -> None:
+    _, hit = get(f"{naip.url}/collections?q=aerial&bbox=-90,30,-80,35")
+    _, miss = get(f"{naip.url}/collections?bbox=0,0,1,1")
+    status, _, bad = request(f"{naip.url}/collections?ids=naip")
+    assert [c["id"] for c in hit["collections"]] == ["naip"]
+    assert miss["collections"] == []
+    assert status == 400 and bad["description"].startswith("ids:")
+
+
+def test_canonical_links_only_for_fetchable_sources(naip: Served) -> None:
+    _, item = get(f"{naip.url}/collections/naip/items/{naip_items()[0]['id']}")
+    rels = [lk["rel"] for lk in item["links"]]
+    assert rels.count("self") == 1
+    assert "canonical" not in rels  # the fixture was read from local disk
+
+
+def purpose_made(item_id: str, bbox: list[float], when: str) -> dict[str, Any]:
+    west, south, east, north = bbox
+    return {
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "id": item_id,
+        "collection": "pacific",
+        "bbox": bbox,
+        "geometry": shapely.geometry.mapping(shapely.geometry.box(west, south, east, north)),
+        "properties": {"datetime": when},
+        "links": [],
+        "assets": {},
+    }
+
+
+@pytest.fixture(scope="module")
+def pacific(tmp_path_factory: pytest.TempPathFactory) -> OpenIndex:
+    work = tmp_path_factory.mktemp("pacific")
+    items = [
+        purpose_made("fiji-east", [178.0, -19.0, 179.5, -16.0], "2020-01-01T00:00:00Z"),
+        purpose_made("samoa-west", [-179.5, -15.0, -178.0, -13.0], "2021-01-01T00:00:00Z"),
+        purpose_made("greenwich", [-1.0, 50.0, 1.0, 52.0], "2022-01-01T00:00:00Z"),
+    ]
+    objects = [Crawled("Item", f"memory:{i['id']}", i) for i in items]
+    bucket = open_bucket(str(work / "root"), StoreSettings(), create=True)
+    build_objects(objects, ["memory"], bucket, CrawlReport(), work)
+    return IndexReader(bucket, work / "cache").current()
+
+
+def test_antimeridian_bbox_finds_both_sides(pacific: OpenIndex) -> None:
+    across = SearchRequest(bbox=(170.0, -20.0, -170.0, -10.0), limit=10)
+    found = {f["id"] for f in search_items(pacific, across).features}
+    assert found == {"fiji-east", "samoa-west"}
+
+
+def test_missing_property_sorts_last(pacific: OpenIndex) -> None:
+    request_ = SearchRequest(sortby=(SortKey("gsd"), SortKey("id", descending=True)), limit=10)
+    assert [f["id"] for f in search_items(pacific, request_).features] == [
+        "samoa-west",
+        "greenwich",
+        "fiji-east",
+    ]
