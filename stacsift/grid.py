@@ -9,6 +9,7 @@ the whole globe, antimeridian crossers) are indexed as one ``big`` term and alwa
 from __future__ import annotations
 
 import math
+import time
 
 LEVELS = (2.0, 8.0, 32.0)  # cell sizes in degrees, finest first
 MAX_ITEM_CELLS = 64
@@ -20,10 +21,20 @@ BIG = "big"
 def item_terms(bbox: tuple[float, float, float, float]) -> list[str]:
     """The cell terms to index for an object's bbox: its cells at every level (or that level's
     ``big`` term when it covers too many)."""
+    west, south, east, north = bbox
+    if not all(map(math.isfinite, bbox)) or west > east or south > north:
+        return [f"{level}:{BIG}" for level in range(len(LEVELS))]
     terms: list[str] = []
     for level, size in enumerate(LEVELS):
-        found = _cells(bbox, size, MAX_ITEM_CELLS)
-        terms += [f"{level}:{BIG}"] if found is None else [f"{level}:{c}" for c in found]
+        columns, rows = int(360.0 / size) - 1, int(180.0 / size) - 1
+        x0 = min(columns, max(0, int((west + 180.0) // size)))
+        x1 = min(columns, max(0, int((east + 180.0) // size)))
+        y0 = min(rows, max(0, int((south + 90.0) // size)))
+        y1 = min(rows, max(0, int((north + 90.0) // size)))
+        if (x1 - x0 + 1) * (y1 - y0 + 1) > MAX_ITEM_CELLS:
+            terms.append(f"{level}:{BIG}")
+        else:
+            terms += [f"{level}:{x}:{y}" for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
     return terms
 
 
@@ -88,10 +99,8 @@ def _months(start: int, end: int, limit: int) -> list[str] | None:
 
 
 def _month(micros: int) -> int | None:
-    from datetime import UTC, datetime
-
     try:
-        moment = datetime.fromtimestamp(micros / 1_000_000, UTC)
+        moment = time.gmtime(micros // 1_000_000)
     except (OverflowError, OSError, ValueError):
         return None
-    return (moment.year - _EPOCH_YEAR) * 12 + moment.month - 1
+    return (moment.tm_year - _EPOCH_YEAR) * 12 + moment.tm_mon - 1

@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
@@ -46,6 +46,7 @@ class ObjectInfo:
     key: str
     size: int
     etag: str | None
+    last_modified: datetime | None = None
 
 
 class Bucket:
@@ -113,7 +114,9 @@ class Bucket:
         with self._errors(prefix):
             for batch in obstore.list(self.store, prefix=prefix):
                 for meta in batch:
-                    yield ObjectInfo(meta["path"], meta["size"], meta.get("e_tag"))
+                    yield ObjectInfo(
+                        meta["path"], meta["size"], meta.get("e_tag"), meta.get("last_modified")
+                    )
 
     def delete(self, key: str) -> None:
         with self._errors(key):

@@ -23,12 +23,12 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import orjson
 import tantivy
 
 from stacsift.errors import PublishConflict
@@ -51,6 +51,7 @@ from stacsift.table import LocalPart, merge_part, partition_name
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+WRITER_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,12 @@ def _stage(
     index_dir.mkdir()
     if base is not None:
         link_generation(bucket, base, cache, index_dir)
-    _write(index_dir, changes, fresh=base is None)
+    # The table is written in a second thread: tantivy indexes in its own threads and pyarrow
+    # releases the GIL for its heavy work, so the two overlap on a machine with two cores.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        table = pool.submit(_table, bucket, base, changes, cache, work / "table", build_id)
+        _write(index_dir, changes, fresh=base is None)
+        parts, summaries = table.result()
     meta_key = f"{TANTIVY_PREFIX}meta-{build_id}.json"
     known = {e.key for e in base.tantivy_files} if base else set()
     entries = [
@@ -124,7 +130,6 @@ def _stage(
     ]
     uploads = {e.key: index_dir / PurePosixPath(e.key).name for e in entries if e.key not in known}
     uploads[meta_key] = index_dir / "meta.json"
-    parts, summaries = _table(bucket, base, changes, cache, work / "table", build_id)
     uploads |= {key: part.path for key, part in parts.items()}
     sent = upload(bucket, uploads)
     manifest = Manifest(
@@ -151,7 +156,7 @@ def _write(index_dir: Path, changes: Changes, *, fresh: bool) -> None:
         index = tantivy.Index(f.SCHEMA, path=str(index_dir), reuse=False)
     else:
         index = tantivy.Index.open(str(index_dir))
-    writer = index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
+    writer = index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=WRITER_THREADS)
     if not fresh:
         for key in [*changes.deletes, *(d.key for d in changes.upserts)]:
             writer.delete_documents_by_term(f.KEY, key)
@@ -175,10 +180,10 @@ def _table(
     collection_json: dict[str, dict[str, Any]] = {}
     for document in changes.upserts:
         if document.kind == f.TYPE_ITEM:
-            new_items[document.collection].append(orjson.loads(document.json))
+            new_items[document.collection].append(document.stac())
             dropped[document.collection].add(document.id)
         else:
-            collection_json[document.id] = orjson.loads(document.json)
+            collection_json[document.id] = document.stac()
     for key in changes.deletes:
         if key.startswith("item:"):
             collection, _, item_id = key.removeprefix("item:").partition("/")

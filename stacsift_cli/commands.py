@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Mapping
 from dataclasses import asdict, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,9 @@ from functions import presign
 from functions.gateway import dispatch, make_server
 from functions.search import make_handler
 from index_builder.build import build as run_build
+from index_builder.gc import collect as run_gc
 from index_builder.sample import write_sample
-from stacsift.errors import StacsiftError
+from stacsift.errors import InvalidParameter, StacsiftError
 from stacsift.index.reader import IndexReader
 from stacsift.query import params
 from stacsift.search import search_items
@@ -114,6 +116,32 @@ def search(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     else:
         _print_table(page.features, page.matched)
     return 0
+
+
+def gc(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    bucket = open_bucket(args.root, StoreSettings.from_env(env))
+    result = run_gc(bucket, keep=args.keep, grace=parse_duration(args.grace), dry_run=args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    print(
+        f"kept generations {result.kept_generations}; {verb} {len(result.deleted)} files "
+        f"({result.deleted_bytes} bytes); {result.too_young} unreferenced files within the grace"
+    )
+    return 0
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90s``, ``30m``, ``1h``, ``2d`` or plain seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    value, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
+    try:
+        seconds = float(value) * units[unit]
+    except ValueError:
+        raise InvalidParameter(
+            "grace", f"expected a duration like 30m or 1h, got {text!r}"
+        ) from None
+    if seconds < 0:
+        raise InvalidParameter("grace", "must not be negative")
+    return timedelta(seconds=seconds)
 
 
 def sample(args: argparse.Namespace, env: Mapping[str, str]) -> int:

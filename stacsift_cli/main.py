@@ -51,6 +51,13 @@ def parser() -> argparse.ArgumentParser:
     search.add_argument("--cache-dir", type=Path, help="local cache of index files")
     search.set_defaults(run=commands.search)
 
+    gc = sub.add_parser("gc", help="delete index files no kept generation references")
+    gc.add_argument("--root", required=True)
+    gc.add_argument("--keep", type=int, default=3, help="generations to keep (default 3)")
+    gc.add_argument("--grace", default="1h", help="minimum age of deleted files (e.g. 30m, 1h)")
+    gc.add_argument("--dry-run", action="store_true", help="list what would be deleted")
+    gc.set_defaults(run=commands.gc)
+
     sample = sub.add_parser("sample", help="write the sample land-cover catalog to DIR")
     sample.add_argument("directory", type=Path)
     sample.set_defaults(run=commands.sample)

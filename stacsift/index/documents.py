@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,6 +51,14 @@ class Document:
     numbers: tuple[tuple[str, float], ...] = ()
     href: str = ""
     state: str = ""  # "<source>\x1f<key>\x1f<digest>": what a re-build compares against
+    obj: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # the input
+
+    def stac(self) -> dict[str, Any]:
+        """The STAC object (the input dict when at hand, else decoded from ``json``)."""
+        if self.obj is not None:
+            return self.obj
+        decoded: dict[str, Any] = orjson.loads(self.json)
+        return decoded
 
     def digest(self) -> str:
         """A short content hash of the object and where it came from."""
@@ -107,8 +115,7 @@ def to_document(obj: dict[str, Any], href: str = "") -> Document:
 
     ``href`` is where the object was read from; it is kept for the ``canonical`` link.
     """
-    document = _document(obj)
-    return replace(document, href=href) if href else document
+    return replace(_document(obj), href=href, obj=obj)
 
 
 def _document(obj: dict[str, Any]) -> Document:

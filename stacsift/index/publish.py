@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from stacsift.errors import NotFound, PublishConflict
+from stacsift.errors import NotFound, PublishConflict, StacsiftError
 from stacsift.index.manifest import MANIFEST_KEY, Manifest
 from stacsift.store import Bucket, PreconditionFailed
 
@@ -40,8 +40,15 @@ def history_key(generation: int) -> str:
 
 
 def record_history(bucket: Bucket, manifest: Manifest) -> None:
-    """Keep a copy of a manifest that won the race (only the winner writes it)."""
-    bucket.put(history_key(manifest.generation), manifest.to_json())
+    """Keep a copy of a manifest that won the race (only the winner writes it).
+
+    The generation is already published; failing to keep its copy only means garbage
+    collection keeps fewer old generations, so it is logged, not raised.
+    """
+    try:
+        bucket.put(history_key(manifest.generation), manifest.to_json())
+    except StacsiftError:
+        logger.warning("could not keep a copy of generation %s", manifest.generation, exc_info=True)
 
 
 def current_manifest(bucket: Bucket) -> tuple[Manifest | None, str | None]:
