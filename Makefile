@@ -10,7 +10,7 @@ PORT ?= 8000
 
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: run install test lint unit integration bench clean
+.PHONY: run install localstack test lint unit integration bench bench-presign clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,21 +22,26 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+## make localstack: LocalStack's own virtualenv (Python 3.13) in .cache/localstack, made once
+localstack:
+	bash localstack/setup.sh
+
 ## make run: build the sample catalog into ./.stacsift and serve the STAC API on $(HOST):$(PORT)
 run: $(STAMP)
 	$(BIN)/stacsift sample $(SAMPLE)
 	$(BIN)/stacsift build $(SAMPLE)/catalog.json --root $(ROOT)
 	$(BIN)/stacsift serve --root $(ROOT) --host $(HOST) --port $(PORT)
 
-## make test: lint, then unit and integration tests
-test: lint
+## make test: lint, then unit and integration tests (the session starts moto and LocalStack)
+test: lint localstack
 	$(BIN)/python -m pytest tests/unit tests/integration
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
 
-integration: $(STAMP)
+integration: $(STAMP) localstack
 	$(BIN)/python -m pytest tests/integration
+
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -50,6 +55,11 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 ## make bench: print the benchmark figures (not part of make test)
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.search
+	$(BIN)/python -m bench.presign
+
+## make bench-presign: presign throughput and latency, in-process and over HTTP, beside boto3
+bench-presign: $(STAMP)
+	$(BIN)/python -m bench.presign
 
 clean:
-	rm -rf $(ROOT) $(SAMPLE) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(ROOT) $(SAMPLE) .pytest_cache .mypy_cache .ruff_cache  # keeps .cache/localstack

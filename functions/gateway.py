@@ -90,11 +90,30 @@ def _body(body: bytes, content_type: str) -> tuple[str | None, bool]:
     return base64.b64encode(body).decode(), True
 
 
+def dispatch(prefixes: dict[str, Handler], default: Handler) -> Handler:
+    """One handler for several functions: a path at or under a prefix goes to that prefix's handler.
+
+    This stands in for API Gateway's routes locally (``/sign…`` → presign, the rest → search).
+    """
+
+    def route(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        path = str(event.get("rawPath") or "/")
+        for prefix, handler in prefixes.items():
+            if path == prefix or path.startswith(f"{prefix}/"):
+                return handler(event, context)
+        return default(event, context)
+
+    return route
+
+
 def make_server(handler: Handler, host: str, port: int) -> ThreadingHTTPServer:
     """A server (not yet serving) that passes every request to ``handler``."""
 
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out as two writes; with Nagle's algorithm on, the body waits for
+        # the client's delayed ACK (~40 ms) on every keep-alive request.
+        disable_nagle_algorithm = True
 
         def _invoke(self) -> None:
             length = int(self.headers.get("content-length") or 0)

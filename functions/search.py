@@ -204,13 +204,16 @@ def _json(
 
 
 def make_handler(
-    settings: SearchSettings | None = None,
+    settings: SearchSettings | None = None, reader: IndexReader | None = None
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """A Lambda handler for ``settings`` (read from the environment on first use when None)."""
+    """A Lambda handler for ``settings`` (read from the environment on first use when None).
+
+    ``reader`` lets a local server share one opened index between functions.
+    """
 
     @cache
     def app() -> APIGatewayHttpResolver:
-        return create_app(settings or SearchSettings.from_env(os.environ))
+        return create_app(settings or SearchSettings.from_env(os.environ), reader)
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -42,3 +42,26 @@ class SourceError(StacsiftError):
 
 class PublishConflict(StacsiftError):
     """Another writer kept winning the race to publish the manifest; nothing was lost."""
+
+
+class InvalidHref(InvalidParameter):
+    """An href cannot be signed as given: not an object URL, malformed, or a traversal attempt."""
+
+    def __init__(self, href: str, reason: str) -> None:
+        super().__init__("href", f"{_clip(href)}: {reason}")
+        self.href = href
+        self.reason = reason
+
+
+class NotAllowed(StacsiftError):
+    """An href names an object outside the presign allow-list; ``reason`` says which rule."""
+
+    def __init__(self, href: str, reason: str) -> None:
+        super().__init__(f"{_clip(href)}: {reason}")
+        self.href = href
+        self.reason = reason
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    """User text echoed in an error, shortened so a huge parameter cannot bloat a response."""
+    return text if len(text) <= limit else f"{text[:limit]}…"

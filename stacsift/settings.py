@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stacsift.errors import InvalidParameter
+from stacsift.signing.hrefs import HrefParser
+from stacsift.signing.policy import DEFAULT_EXPIRES, MAX_EXPIRES_LIMIT, AllowRule, parse_allow
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,78 @@ class SearchSettings:
             cache_dir=Path(env.get("STACSIFT_CACHE_DIR") or cls.cache_dir),
             manifest_ttl_seconds=_positive_float(env, "STACSIFT_MANIFEST_TTL", 5.0),
         )
+
+
+@dataclass(frozen=True)
+class PresignSettings:
+    """Settings of the presign function (and of the ``/sign`` routes of ``stacsift serve``)."""
+
+    allow: tuple[AllowRule, ...] = ()
+    """What may be signed (``STACSIFT_PRESIGN_ALLOW``: ``bucket`` or ``bucket/prefix``, comma-
+    separated). Empty allows nothing: every href is refused with 403."""
+    store: StoreSettings = field(default_factory=StoreSettings)
+    """Credentials the URLs are signed with (the function's role on Lambda), and the default
+    endpoint, where ``s3://`` hrefs are signed."""
+    endpoints: tuple[str, ...] = ()
+    """Further S3-compatible endpoints whose path-style URLs are signed
+    (``STACSIFT_PRESIGN_ENDPOINTS``, comma-separated base URLs, e.g. a MinIO server)."""
+    default_expires: int = DEFAULT_EXPIRES
+    """Validity of a URL when a request gives no ``expires``: an hour, or the maximum if less."""
+    max_expires: int = 12 * 3600
+    """Longest validity a request may ask for (``STACSIFT_PRESIGN_MAX_EXPIRES``, seconds; at most
+    a week, SigV4's limit). URLs signed with temporary credentials stop working when those do."""
+    requester_pays: bool = False
+    """Sign for requester-pays buckets (``STACSIFT_PRESIGN_REQUESTER_PAYS=true``)."""
+    max_hrefs: int = 1000
+    """Most hrefs one ``POST /sign`` may ask for."""
+    root: str | None = None
+    """The index whose items ``/sign/collections/…/items/…`` signs (``STACSIFT_ROOT``); without
+    it that route answers 503."""
+    cache_dir: Path = Path("/tmp/stacsift-cache")  # noqa: S108 - Lambda's only writable disk
+    """Local cache of index files (``STACSIFT_CACHE_DIR``)."""
+    manifest_ttl_seconds: float = 5.0
+    """Re-check the manifest's ETag at most this often (``STACSIFT_MANIFEST_TTL``)."""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_expires <= MAX_EXPIRES_LIMIT:
+            raise InvalidParameter(
+                "STACSIFT_PRESIGN_MAX_EXPIRES", f"must be 1 … {MAX_EXPIRES_LIMIT} seconds"
+            )
+        if not 1 <= self.default_expires <= self.max_expires:
+            raise InvalidParameter("default_expires", "must be 1 … max_expires seconds")
+        HrefParser(self.store.endpoint, self.endpoints)  # refuses malformed endpoint URLs
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> PresignSettings:
+        max_expires = _positive_int(env, "STACSIFT_PRESIGN_MAX_EXPIRES", cls.max_expires)
+        try:
+            allow = parse_allow(env.get("STACSIFT_PRESIGN_ALLOW", "")).rules
+        except InvalidParameter as err:
+            raise InvalidParameter("STACSIFT_PRESIGN_ALLOW", err.message) from None
+        return cls(
+            allow=allow,
+            store=StoreSettings.from_env(env),
+            endpoints=tuple(_list(env.get("STACSIFT_PRESIGN_ENDPOINTS", ""))),
+            default_expires=min(DEFAULT_EXPIRES, max_expires),
+            max_expires=max_expires,
+            requester_pays=_flag(env.get("STACSIFT_PRESIGN_REQUESTER_PAYS", "")),
+            root=env.get("STACSIFT_ROOT", "").strip() or None,
+            cache_dir=Path(env.get("STACSIFT_CACHE_DIR") or cls.cache_dir),
+            manifest_ttl_seconds=_positive_float(env, "STACSIFT_MANIFEST_TTL", 5.0),
+        )
+
+
+def _list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise InvalidParameter(name, f"must be a whole number of seconds, got {raw!r}")
+    return int(raw)
 
 
 def _flag(value: str) -> bool:

@@ -12,7 +12,8 @@ from typing import Any
 
 import orjson
 
-from functions.gateway import make_server
+from functions import presign
+from functions.gateway import dispatch, make_server
 from functions.search import make_handler
 from index_builder.build import build as run_build
 from index_builder.gc import collect as run_gc
@@ -21,7 +22,7 @@ from stacsift.errors import InvalidParameter, StacsiftError
 from stacsift.index.reader import IndexReader
 from stacsift.query import params
 from stacsift.search import search_items
-from stacsift.settings import SearchSettings, StoreSettings
+from stacsift.settings import PresignSettings, SearchSettings, StoreSettings
 from stacsift.store import open_bucket
 
 
@@ -60,15 +61,31 @@ def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> SearchSetting
 
 
 def serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """The search API, and the presign routes under ``/sign``, over one shared index reader."""
     settings = _settings(args, env)
-    _reader(settings).current()  # fail fast, with a clear error, if there is no index
+    signing = replace(
+        PresignSettings.from_env(env),
+        root=settings.root,
+        store=settings.store,
+        cache_dir=settings.cache_dir,
+    )
+    reader = _reader(settings)
+    reader.current()  # fail fast, with a clear error, if there is no index
+    handler = dispatch(
+        {"/sign": presign.make_handler(signing, reader)}, make_handler(settings, reader)
+    )
     try:
-        server = make_server(make_handler(settings), args.host, args.port)
+        server = make_server(handler, args.host, args.port)
     except OSError as err:
         raise ServeError(f"cannot listen on {args.host}:{args.port}: {err.strerror}") from err
     url = f"http://{args.host}:{server.server_address[1]}"
     print(f"stacsift serving {settings.root} at {url}/", flush=True)
     print(f"  try: curl '{url}/search?q=forest'", flush=True)
+    if signing.allow:
+        allowed = ", ".join(str(rule) for rule in signing.allow)
+        print(f"  presigning under {url}/sign for: {allowed}", flush=True)
+    else:
+        print("  presigning is off: set STACSIFT_PRESIGN_ALLOW=bucket[/prefix],…", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -24,6 +25,11 @@ from functions.search import make_handler
 from index_builder.build import build
 from stacsift.settings import SearchSettings, StoreSettings
 from stacsift.store import Bucket, open_bucket
+from tests import localstack as localstack_host
+from tests.conftest import PROJECT
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 STARTUP_SECONDS = 30.0
 
@@ -126,3 +132,54 @@ def built(tmp_path: Path) -> Callable[[list[str], str, StoreSettings], Bucket]:
         return bucket
 
     return run
+
+
+@pytest.fixture(scope="session")
+def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreSettings]:
+    """Settings pointing at LocalStack (signatures and expiry checked), started for this session."""
+    localstack_host.require_venv()
+    work = tmp_path_factory.mktemp("localstack")
+    with localstack_host.running(free_port(), work / "volume", work / "localstack.log") as url:
+        yield StoreSettings(
+            endpoint=url,
+            region="us-east-1",
+            access_key_id=localstack_host.ACCESS_KEY,
+            secret_access_key=localstack_host.SECRET_KEY,
+            timeout_seconds=10,
+        )
+
+
+@pytest.fixture(scope="session")
+def counting_proxy(localstack: StoreSettings) -> Iterator[str]:
+    """A byte-counting proxy in front of LocalStack, in its own process; yields its URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.integration.counting_proxy",
+            "--upstream",
+            str(localstack.endpoint),
+            "--port",
+            str(port),
+        ],
+        cwd=PROJECT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def s3_client(store: StoreSettings) -> S3Client:
+    return boto3.client(
+        "s3",
+        endpoint_url=store.endpoint,
+        region_name=store.region,
+        aws_access_key_id=store.access_key_id,
+        aws_secret_access_key=store.secret_access_key,
+    )

@@ -39,10 +39,10 @@ def test_package_imports_respect_the_layout(package: str) -> None:
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
-def test_search_handler_imports_no_pyarrow_or_pystac() -> None:
+@pytest.mark.parametrize("function", ["functions.search", "functions.presign"])
+def test_function_handlers_import_no_pyarrow_or_pystac(function: str) -> None:
     probe = (
-        "import sys, functions.search; "
-        "print(','.join(sorted({m.split('.')[0] for m in sys.modules})))"
+        f"import sys, {function}; print(','.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
     )
     loaded = (
         subprocess.run(

@@ -1,0 +1,236 @@
+"""The presign Lambda: presigned GET URLs for allow-listed objects, so COG readers need no keys.
+
+Routes (errors are JSON ``{"code", "description"}`` with the status from :data:`STATUS`):
+
+- ``GET /sign?href=…[&expires=…][&redirect=true]`` — one href: JSON with the URL and its expiry,
+  or a ``307`` to the URL (what ``/vsicurl/`` and browsers follow);
+- ``POST /sign`` with ``{"hrefs": [...], "expires": …}`` (or a bare list) — many hrefs, each
+  signed or refused on its own;
+- ``GET /sign/collections/{collection}/items/{item}[?expires=…]`` — the item from the index with
+  every signable asset href signed and the expiry in ``properties["stacsift:expiry"]``.
+
+Only GET URLs are ever signed. Signed URLs are never logged; the credentials never leave the
+signer.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+from urllib.parse import unquote
+
+import orjson
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions import stac_api
+from stacsift.errors import (
+    IndexUnavailable,
+    InvalidParameter,
+    NotAllowed,
+    NotFound,
+    StacsiftError,
+    StoreError,
+)
+from stacsift.index.reader import IndexReader, OpenIndex
+from stacsift.search import Hit, get_item
+from stacsift.settings import PresignSettings
+from stacsift.signing.presigner import Presigner, Signed, presigner, rfc3339
+from stacsift.store import open_bucket
+
+logger = Logger(service="stacsift-presign")
+
+STATUS: dict[type[StacsiftError], tuple[int, str]] = {
+    InvalidParameter: (400, "InvalidParameterValue"),
+    NotAllowed: (403, "Forbidden"),
+    NotFound: (404, "NotFound"),
+    IndexUnavailable: (503, "IndexUnavailable"),
+    StoreError: (503, "StoreUnavailable"),
+}
+NO_STORE = {"Cache-Control": "no-store"}  # signed URLs are bearer tokens: keep them out of caches
+
+
+class _Api:
+    """The routes; each reads the request, calls the core, shapes JSON."""
+
+    def __init__(
+        self,
+        app: APIGatewayHttpResolver,
+        settings: PresignSettings,
+        signing: Presigner,
+        reader: IndexReader | None,
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.signing = signing
+        self.reader = reader
+
+    def query(self) -> dict[str, str]:
+        return dict(self.app.current_event.query_string_parameters or {})
+
+    def sign_get(self) -> Response[str]:
+        query = self.query()
+        expires = self.signing.expires(query.get("expires"))
+        href = query.get("href")
+        if not href:
+            raise InvalidParameter("href", "is required: the s3:// or https:// URL to sign")
+        redirect = _flag("redirect", query.get("redirect"))
+        signed = self.signing.sign(href, expires)
+        logger.info("signed %s for %ss", href, expires)
+        if redirect:
+            return Response(307, headers={"Location": signed.url, **NO_STORE}, body="")
+        return _json(_signed_out(signed) | {"expires_in": expires}, headers=NO_STORE)
+
+    def sign_post(self) -> Response[str]:
+        hrefs, raw_expires = _hrefs_body(self.app.current_event.decoded_body, self.settings)
+        expires = self.signing.expires(raw_expires)
+        expiry, results = self.signing.sign_many(hrefs, expires)
+        out = [_signed_out(r) if isinstance(r, Signed) else _refused(r) for r in results]
+        refused = sum(1 for r in results if not isinstance(r, Signed))
+        logger.info("signed %s of %s hrefs for %ss", len(out) - refused, len(out), expires)
+        body = {"expiry": rfc3339(expiry), "expires_in": expires, "hrefs": out}
+        return _json(body, headers=NO_STORE)
+
+    def sign_item(self, collection_id: str, item_id: str) -> Response[str]:
+        expires = self.signing.expires(self.query().get("expires"))
+        hit = get_item(self.index(), unquote(collection_id), unquote(item_id))
+        signed = self.signing.sign_item(hit.obj, expires, source=hit.href)
+        logger.info("signed %s assets of item %s for %ss", len(signed.signed), item_id, expires)
+        body = stac_api.item_out(self.base(), Hit(signed.item, hit.href))
+        return _json(body, stac_api.GEOJSON, headers=NO_STORE)
+
+    def index(self) -> OpenIndex:
+        if self.reader is None:
+            if not self.settings.root:
+                raise IndexUnavailable("no index configured for item signing: set STACSIFT_ROOT")
+            bucket = open_bucket(self.settings.root, self.settings.store)
+            self.reader = IndexReader(
+                bucket, self.settings.cache_dir, self.settings.manifest_ttl_seconds
+            )
+        return self.reader.current()
+
+    def base(self) -> str:
+        event = self.app.current_event
+        host = event.headers.get("host") or event.request_context.domain_name
+        proto = event.headers.get("x-forwarded-proto") or "https"
+        return f"{proto}://{host}"
+
+    def error(self, err: StacsiftError) -> Response[str]:
+        status, code = _status(err)
+        if status >= 500:
+            logger.exception("request failed")
+        elif status == 403:
+            logger.info("refused: %s", err)
+        return _json({"code": code, "description": str(err)}, status=status)
+
+    def unexpected(self, _: Exception) -> Response[str]:
+        logger.exception("unexpected error")
+        body = {"code": "ServerError", "description": "internal error; see the function's logs"}
+        return _json(body, status=500)
+
+    def not_found(self, _: Exception) -> Response[str]:
+        path = self.app.current_event.path
+        if path == "/sign" or path.startswith("/sign/"):
+            method = self.app.current_event.http_method
+            body = {"code": "MethodNotAllowed", "description": f"{method} is not served on {path}"}
+            return _json(body, status=405, headers={"Allow": "GET, POST, OPTIONS"})
+        return _json({"code": "NotFound", "description": f"no route {path}"}, status=404)
+
+
+def create_app(
+    settings: PresignSettings,
+    reader: IndexReader | None = None,
+    signing: Presigner | None = None,
+) -> APIGatewayHttpResolver:
+    """The HTTP API of the presign function; the reader and presigner come from ``settings``."""
+    app = APIGatewayHttpResolver(cors=CORSConfig(allow_origin="*", max_age=600))
+    api = _Api(app, settings, signing or presigner(settings), reader)
+    app.get("/sign")(api.sign_get)
+    app.post("/sign")(api.sign_post)
+    app.get("/sign/collections/<collection_id>/items/<item_id>")(api.sign_item)
+    app.exception_handler(StacsiftError)(api.error)
+    app.exception_handler(Exception)(api.unexpected)
+    app.not_found(api.not_found)
+    return app
+
+
+def _status(err: StacsiftError) -> tuple[int, str]:
+    return next((v for k, v in STATUS.items() if isinstance(err, k)), (500, "ServerError"))
+
+
+def _signed_out(signed: Signed) -> dict[str, Any]:
+    return {"href": signed.href, "url": signed.url, "expiry": rfc3339(signed.expiry)}
+
+
+def _refused(err: StacsiftError) -> dict[str, Any]:
+    status, code = _status(err)
+    href = getattr(err, "href", None)
+    return {"href": href, "status": status, "code": code, "description": str(err)}
+
+
+def _hrefs_body(body: str | None, settings: PresignSettings) -> tuple[list[str], object]:
+    """``(hrefs, expires)`` from ``{"hrefs": [...], "expires": n}`` or a bare JSON list."""
+    try:
+        parsed = orjson.loads(body or "null")
+    except orjson.JSONDecodeError as err:
+        raise InvalidParameter("body", f"is not valid JSON: {err}") from None
+    expires: object = None
+    if isinstance(parsed, dict):
+        hrefs, expires = parsed.get("hrefs"), parsed.get("expires")
+    else:
+        hrefs = parsed
+    if not isinstance(hrefs, list) or not all(isinstance(h, str) for h in hrefs) or not hrefs:
+        raise InvalidParameter("hrefs", 'must be a non-empty list of strings: {"hrefs": [...]}')
+    if len(hrefs) > settings.max_hrefs:
+        raise InvalidParameter("hrefs", f"at most {settings.max_hrefs} per request")
+    return hrefs, expires
+
+
+def _flag(name: str, value: str | None) -> bool:
+    text = (value or "").strip().lower()
+    if text in ("", "0", "false", "no"):
+        return False
+    if text in ("1", "true", "yes"):
+        return True
+    raise InvalidParameter(name, f"must be true or false, got {value!r}")
+
+
+def _json(
+    body: dict[str, Any],
+    content_type: str = "application/json",
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=content_type,
+        body=orjson.dumps(body).decode(),
+        headers=headers,
+    )
+
+
+def make_handler(
+    settings: PresignSettings | None = None, reader: IndexReader | None = None
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """A Lambda handler for ``settings`` (read from the environment on first use when None).
+
+    ``reader`` lets a local server share one opened index with the search function.
+    """
+
+    @cache
+    def app() -> APIGatewayHttpResolver:
+        return create_app(settings or PresignSettings.from_env(os.environ), reader)
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app().resolve(event, context)
+
+    return handle
+
+
+handler = make_handler()
+"""The Lambda entry point: ``functions.presign.handler``."""
