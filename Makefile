@@ -55,6 +55,7 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 ## make bench: print the benchmark figures (not part of make test)
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.search
+	$(BIN)/python -m bench.build
 	$(BIN)/python -m bench.presign
 
 ## make bench-presign: presign throughput and latency, in-process and over HTTP, beside boto3
