@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import orjson
+
 from stacsift.query.params import Fields
 from stacsift.search import Hit, Page
 
@@ -127,10 +129,21 @@ def item_out(base: str, hit: Hit, fields: Fields | None = None) -> dict[str, Any
     return apply_fields(_with_links(item, links, hit.href), fields)
 
 
+MAX_FEATURE_BYTES = 5_000_000  # Lambda answers at most 6 MB; leave room for the envelope
+
+
 def item_collection(
     base: str, path: str, page: Page, query: dict[str, Any], *, post: bool, fields: Fields | None
 ) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection page with self/root and next/prev links."""
+    """A GeoJSON FeatureCollection page with self/root and next/prev links.
+
+    A page whose features would not fit in a Lambda response is cut short; its ``next`` link
+    continues right after the last feature returned.
+    """
+    features = [item_out(base, h, fields) for h in page.hits]
+    fitting = _fitting(features)
+    page = page.truncated(fitting)
+    features = features[:fitting]
     self_query = {k: _as_text(v) for k, v in query.items()} if not post else {}
     self_url = f"{base}{path}" + (f"?{urlencode(self_query)}" if self_query else "")
     links = [link("self", self_url, GEOJSON), link("root", f"{base}/")]
@@ -140,11 +153,21 @@ def item_collection(
         links += _paging_links(base, path, page, query, GEOJSON)
     return {
         "type": "FeatureCollection",
-        "features": [item_out(base, h, fields) for h in page.hits],
+        "features": features,
         "links": links,
         "numberMatched": page.matched,
         "numberReturned": len(page.hits),
     }
+
+
+def _fitting(features: list[dict[str, Any]]) -> int:
+    """How many of ``features`` fit in :data:`MAX_FEATURE_BYTES` (always at least one)."""
+    total = 0
+    for count, feature in enumerate(features):
+        total += len(orjson.dumps(feature))
+        if total > MAX_FEATURE_BYTES and count > 0:
+            return count
+    return len(features)
 
 
 def _paging_links(
@@ -240,7 +263,5 @@ def _as_text(value: object) -> str:
     if isinstance(value, list):
         return ",".join(str(v) for v in value)
     if isinstance(value, dict):
-        import orjson
-
         return orjson.dumps(value).decode()
     return str(value)

@@ -10,7 +10,7 @@ order, test and sort them here, and page the result.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -57,6 +57,13 @@ class Page:
     next_offset: int | None
     prev_offset: int | None
     generation: int = 0
+    offset: int = 0
+
+    def truncated(self, count: int) -> Page:
+        """The first ``count`` hits of this page, with the next page starting after them."""
+        if count >= len(self.hits):
+            return self
+        return replace(self, hits=self.hits[:count], next_offset=self.offset + count)
 
     @property
     def features(self) -> list[dict[str, Any]]:
@@ -168,7 +175,7 @@ def _candidates(index: OpenIndex, request: SearchRequest, kind: str) -> Iterator
 def _page(hits: list[Hit], matched: int, request: SearchRequest, generation: int) -> Page:
     end = request.offset + len(hits)
     previous = max(0, request.offset - request.limit) if request.offset > 0 else None
-    return Page(hits, matched, end if end < matched else None, previous, generation)
+    return Page(hits, matched, end if end < matched else None, previous, generation, request.offset)
 
 
 def _intersects_predicate(geometry: dict[str, Any] | None) -> tuple[Predicate, ...]:
