@@ -184,6 +184,7 @@ def test_pages_stay_under_the_lambda_payload_limit(tmp_path: Path, serve: Any) -
     sizes = []
     while href:
         status, headers, page = request(href)
+        assert status == 200
         sizes.append(int({k.lower(): v for k, v in headers.items()}["content-length"]))
         seen += ids(page)
         href = next((lk["href"] for lk in page["links"] if lk["rel"] == "next"), None)
