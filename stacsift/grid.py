@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 
-LEVELS = (2.0, 8.0, 32.0)  # cell sizes in degrees, finest first
+LEVELS = (2.0, 16.0)  # cell sizes in degrees, finest first
 MAX_ITEM_CELLS = 64
 MAX_QUERY_CELLS = 2048
 MAX_QUERY_FRACTION = 0.25  # larger boxes gain nothing from a prefilter

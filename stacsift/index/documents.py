@@ -115,22 +115,22 @@ def to_document(obj: dict[str, Any], href: str = "") -> Document:
 
     ``href`` is where the object was read from; it is kept for the ``canonical`` link.
     """
-    return replace(_document(obj), href=href, obj=obj)
+    return _document(obj, href)
 
 
-def _document(obj: dict[str, Any]) -> Document:
+def _document(obj: dict[str, Any], href: str) -> Document:
     object_id = obj.get("id")
     if not isinstance(object_id, str) or not object_id:
         raise Unindexable("has no string id")
     kind = obj.get("type")
     if kind == "Feature":
-        return _item_document(obj, object_id)
+        return _item_document(obj, object_id, href)
     if kind == "Collection" or (kind is None and "extent" in obj):
-        return _collection_document(obj, object_id)
+        return _collection_document(obj, object_id, href)
     raise Unindexable(f"type {kind!r} is neither an Item nor a Collection")
 
 
-def _item_document(item: dict[str, Any], item_id: str) -> Document:
+def _item_document(item: dict[str, Any], item_id: str, href: str) -> Document:
     props = item.get("properties")
     props = props if isinstance(props, dict) else {}
     start, end = item_interval(props)
@@ -151,10 +151,12 @@ def _item_document(item: dict[str, Any], item_id: str) -> Document:
         bbox=item_bbox(item),
         json=orjson.dumps(item),
         numbers=_numbers(props),
+        href=href,
+        obj=item,
     )
 
 
-def _collection_document(coll: dict[str, Any], coll_id: str) -> Document:
+def _collection_document(coll: dict[str, Any], coll_id: str, href: str) -> Document:
     extent = coll.get("extent") if isinstance(coll.get("extent"), dict) else {}
     assert isinstance(extent, dict)  # noqa: S101 - narrowed above, for mypy
     start, end = _collection_interval(extent)
@@ -177,6 +179,8 @@ def _collection_document(coll: dict[str, Any], coll_id: str) -> Document:
         end=end,
         bbox=_collection_bbox(extent),
         json=orjson.dumps(coll),
+        href=href,
+        obj=coll,
     )
 
 
