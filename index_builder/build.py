@@ -1,4 +1,9 @@
-"""Build: crawl sources → tantivy index + GeoParquet parts → publish a new generation."""
+"""Build: crawl sources → tantivy index + GeoParquet parts → publish a new generation.
+
+The crawl is spooled to local disk first (:mod:`index_builder.spool`). When its digest equals the
+one recorded in the published manifest (same sources, same objects, byte for byte), nothing is
+rebuilt or published: the current generation already is that catalog.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from index_builder.crawl import Crawled, CrawlReport, crawl
-from index_builder.publish import commit, upload
+from index_builder.crawl import Crawled, Crawler, CrawlReport
+from index_builder.publish import commit, current_manifest, upload
+from index_builder.spool import Spool
+from stacsift.errors import StacsiftError
 from stacsift.index.documents import Document, Unindexable, to_document
 from stacsift.index.manifest import (
     TABLE_PREFIX,
@@ -31,6 +38,16 @@ from stacsift.table import partition_name, write_part
 logger = logging.getLogger(__name__)
 
 
+class IncompleteCrawl(StacsiftError):
+    """``strict`` was asked for and documents were skipped: nothing was published."""
+
+    def __init__(self, report: CrawlReport) -> None:
+        super().__init__(
+            f"{len(report.skipped)} documents skipped with --strict; nothing was published"
+        )
+        self.report = report
+
+
 @dataclass
 class BuildResult:
     """What a build did: the published manifest and the crawl report."""
@@ -38,12 +55,46 @@ class BuildResult:
     manifest: Manifest
     report: CrawlReport
     duplicates: list[str] = field(default_factory=list)
+    unchanged: bool = False
+    """Nothing changed since ``manifest`` (the current generation): nothing was published."""
 
 
-def build(sources: list[str], bucket: Bucket, work_dir: Path | None = None) -> BuildResult:
-    """Crawl ``sources`` and publish them at ``bucket`` as the next generation of its index."""
+def build(
+    sources: list[str],
+    bucket: Bucket,
+    work_dir: Path | None = None,
+    *,
+    crawler: Crawler | None = None,
+    strict: bool = False,
+    force: bool = False,
+) -> BuildResult:
+    """Crawl ``sources`` and publish them at ``bucket`` as the next generation of its index.
+
+    Unless ``force`` is given, a crawl identical to the one the current generation was built
+    from publishes nothing (``BuildResult.unchanged``). With ``strict``, any skipped document
+    raises :class:`IncompleteCrawl` before anything is published.
+    """
     report = CrawlReport()
-    return build_objects(_crawl_all(sources, report), sources, bucket, report, work_dir)
+    own = crawler is None
+    active = crawler or Crawler()
+    try:
+        with tempfile.TemporaryDirectory(prefix="stacsift-crawl-", dir=work_dir) as tmp:
+            spool = Spool(Path(tmp) / "crawl.ndjson")
+            digest = spool.write(active.crawl(sources, report))
+            previous = None if force else current_manifest(bucket)[0]
+            if previous is not None and _same_crawl(previous, sources, digest):
+                logger.info("unchanged since generation %s; nothing published", previous.generation)
+                return BuildResult(previous, report, unchanged=True)
+            return build_objects(
+                spool.read(), sources, bucket, report, work_dir, strict=strict, digest=digest
+            )
+    finally:
+        if own:
+            active.close()
+
+
+def _same_crawl(previous: Manifest, sources: list[str], digest: str) -> bool:
+    return previous.sources == list(sources) and previous.stats.get("crawl_digest") == digest
 
 
 def build_objects(
@@ -52,17 +103,23 @@ def build_objects(
     bucket: Bucket,
     report: CrawlReport,
     work_dir: Path | None = None,
+    *,
+    strict: bool = False,
+    digest: str | None = None,
 ) -> BuildResult:
     """Index ``objects`` and publish them at ``bucket`` as the next generation of its index.
 
     Duplicate objects (same collection and id) keep the first one crawled, in source order and
-    breadth-first within a source; later ones are reported, never merged.
+    breadth-first within a source; later ones are reported, never merged. The crawl's order
+    is deterministic (see :mod:`index_builder.walk`), so the same one wins on every build.
     """
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="stacsift-build-", dir=work_dir) as tmp:
         work = Path(tmp)
         collector = _Collector(report)
         write_index(work / "tantivy", collector.documents(objects))
+        if strict and report.skipped:
+            raise IncompleteCrawl(report)
         build_id = uuid.uuid4().hex
         files = _tantivy_uploads(work / "tantivy", build_id)
         parts = _table_parts(work / "table", collector.items_by_collection, build_id)
@@ -75,6 +132,8 @@ def build_objects(
             "duplicates": len(collector.duplicates),
             "seconds": round(time.monotonic() - started, 3),
         }
+        if digest is not None:
+            stats["crawl_digest"] = digest
 
         def make(previous: Manifest | None) -> Manifest:
             return Manifest(
@@ -91,11 +150,6 @@ def build_objects(
         manifest = commit(bucket, make)
     logger.info("published generation %s to %s", manifest.generation, bucket.url)
     return BuildResult(manifest, report, collector.duplicates)
-
-
-def _crawl_all(sources: list[str], report: CrawlReport) -> Iterator[Crawled]:
-    for source in sources:
-        yield from crawl(source, report)
 
 
 class _Collector:
