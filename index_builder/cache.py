@@ -50,6 +50,10 @@ class CrawlCache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False)
+            # A cache need not survive a power cut intact, only never be corrupt: WAL with
+            # NORMAL sync does that without an fsync per commit.
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(SCHEMA)
             self._db.commit()
         except (OSError, sqlite3.Error) as err:

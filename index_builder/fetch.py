@@ -31,6 +31,7 @@ class FetchFailed(StacsiftError):
         *,
         transient: bool = False,
         retry_after: float | None = None,
+        attempts: int = 1,
     ) -> None:
         super().__init__(f"{url}: {reason}")
         self.url = url
@@ -39,6 +40,8 @@ class FetchFailed(StacsiftError):
         """Trying again may succeed (timeouts, 429, 5xx, truncated bodies, resets)."""
         self.retry_after = retry_after
         """Seconds the server asked us to wait (``Retry-After``), if it said."""
+        self.attempts = attempts
+        """How many times the document was asked for before giving up."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from index_builder.retry import parse_retry_after
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 ACCEPT = "application/json, application/geo+json, application/x-ndjson;q=0.9, */*;q=0.1"
 _CHUNK = 256 * 1024
+_DRAIN_BYTES = 64 * 1024
 _SAFE_PATH = "/%:@!$&'()*+,;=-._~"
 _SAFE_QUERY = _SAFE_PATH + "?"
 
@@ -140,8 +141,7 @@ class HttpFetcher:
     ) -> _Answer:
         status, headers = response.status, response.headers
         if status != 200 or not json_content_type(headers.get("Content-Type")):
-            response.close()  # the body is not wanted: drop the connection rather than read it
-            self._discard(scheme, netloc)
+            self._drain(response, scheme, netloc)
             return _Answer(status, headers, None)
         try:
             body = _read_capped(url, response, max_bytes)
@@ -152,6 +152,19 @@ class HttpFetcher:
         if response.will_close:
             self._discard(scheme, netloc)
         return _Answer(status, headers, body)
+
+    def _drain(self, response: http.client.HTTPResponse, scheme: str, netloc: str) -> None:
+        """Skip an unwanted body: read it if small (keeping the connection), else hang up."""
+        if response.length is not None and response.length <= _DRAIN_BYTES:
+            try:
+                response.read()
+            except (OSError, http.client.HTTPException):
+                pass
+            else:
+                if not response.will_close:
+                    return
+        response.close()
+        self._discard(scheme, netloc)
 
     def _connection(self, scheme: str, netloc: str, *, fresh: bool) -> tuple[Connection, bool]:
         pool: dict[tuple[str, str], Connection] = self._pool()
@@ -213,6 +226,8 @@ def _read_all(url: str, response: http.client.HTTPResponse, max_bytes: int) -> b
     while True:
         chunk = response.read(_CHUNK)
         if not chunk:
+            if response.length:  # read(amt) returns short at EOF instead of raising
+                raise http.client.IncompleteRead(b"".join(chunks), response.length)
             return b"".join(chunks)
         size += len(chunk)
         if size > max_bytes:

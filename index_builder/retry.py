@@ -75,7 +75,7 @@ class Retrying:
             except FetchFailed as err:
                 if not err.transient or attempt >= self.policy.attempts:
                     tries = f" (after {attempt} attempts)" if attempt > 1 else ""
-                    raise FetchFailed(err.url, f"{err.reason}{tries}") from err
+                    raise FetchFailed(err.url, f"{err.reason}{tries}", attempts=attempt) from err
                 self._sleep(self.policy.delay(attempt, err.retry_after, self._random()))
                 attempt += 1
                 continue

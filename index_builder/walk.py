@@ -179,6 +179,9 @@ class Walk:
 
     def _process(self, job: Job, request: Request, outcome: Outcome) -> Iterator[Crawled]:
         if isinstance(outcome, FetchFailed):
+            if scheme_of(request.url) != "file":
+                self.report.transfer.requests += 1
+                self.report.transfer.retries += outcome.attempts - 1
             self._fail(job, request.url, outcome.reason)
             return
         loaded = self._body(job, request, outcome)
