@@ -93,6 +93,7 @@ class Walk:
         self._include = _patterns(options.include)
         self._exclude = _patterns(options.exclude)
         self._next_progress = 0.0
+        self._searched: set[str] = set()
 
     def run(self, roots: list[tuple[str, str]]) -> Iterator[Crawled]:
         """Crawl ``(source as given, its URL)`` pairs; yields objects in breadth-first order."""
@@ -368,7 +369,9 @@ class Walk:
 
     def _queue_items(self, job: Job, collection: dict[str, Any]) -> None:
         depth = self.options.max_depth
-        if job.api is None or (depth is not None and job.depth >= depth) or self._items_full():
+        if job.api is None or job.api.url in self._searched:
+            return  # not an API, or one whose items come from one search over everything
+        if (depth is not None and job.depth >= depth) or self._items_full():
             return
         options = self.options
         request = api.items_request(
@@ -389,16 +392,21 @@ class Walk:
         if self.options.max_depth == 0:
             return
         found = api.Api.from_landing(url, landing)
-        request = api.collections_request(found, self._max_bytes)
-        if request is not None:
-            self._enqueue(Job(request, Role.COLLECTIONS, 1, api=found))
-            return
+        listing = api.collections_request(found, self._max_bytes)
+        if listing is not None:
+            self._enqueue(Job(listing, Role.COLLECTIONS, 1, api=found))
+        whole = self.options.items_via in ("search", "search-post") and not (
+            self._include or self._exclude
+        )
+        if listing is not None and not whole:
+            return  # items are listed per collection, as the collections come in
         options = self.options
         search = api.search_request(
             found, None, options.items_via, options.page_size, self._max_bytes
         )
         if search is None:
             raise SourceError(f"{job.source}: a STAC API without collections or search")
+        self._searched.add(found.url)
         self._enqueue(Job(search, Role.ITEMS, 1, api=found))
 
     def _lines(self, job: Job, url: str, body: bytes, version: str) -> Iterator[Crawled]:
