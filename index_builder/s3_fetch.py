@@ -58,7 +58,7 @@ class S3Fetcher:
             body = bytes(result.bytes())
         except NotModifiedError:
             return Response(request.url, None, request.etag, request.last_modified)
-        except BaseError as err:
+        except (BaseError, OSError, RuntimeError) as err:  # obstore raises all three
             raise _error(request.url, err) from err
         return Response(request.url, body, etag=meta.get("e_tag"), content_type=content_type)
 
@@ -78,10 +78,10 @@ class S3Fetcher:
             return store
 
 
-def _error(url: str, err: BaseError) -> FetchFailed:
-    if isinstance(err, NotFoundError):
+def _error(url: str, err: BaseException) -> FetchFailed:
+    if isinstance(err, NotFoundError | FileNotFoundError):
         return FetchFailed(url, "broken link: no such object")
-    if isinstance(err, PermissionDeniedError | UnauthenticatedError):
+    if isinstance(err, PermissionDeniedError | UnauthenticatedError | PermissionError):
         return FetchFailed(url, f"access denied: {_first_line(err)}")
     return FetchFailed(url, f"S3 error: {_first_line(err)}")
 
