@@ -188,7 +188,7 @@ def test_what_cannot_be_used_is_skipped_with_the_reason(fixtures: Path, tmp_path
     item = orjson.loads((fixtures / ODSE / ODSE_ITEM).read_bytes())
     timeless = {**item, "properties": {"gsd": 30}}
     nameless = {k: v for k, v in item.items() if k != "id"}
-    record = {"type": "Feature", "id": "r", "properties": {}, "geometry": None, "links": []}
+    record: dict[str, Any] = {"type": "Feature", "id": "r", "properties": {}, "links": []}
     write(tmp_path / "timeless.json", timeless)
     write(tmp_path / "nameless.json", nameless)
     write(tmp_path / "record.json", record)

@@ -111,7 +111,7 @@ def test_retrying_gives_up_with_the_count_and_never_retries_permanent_failures()
         fetcher.fetch(Request("u"))
     assert failed.value.attempts == 3
     broken = Scripted([FetchFailed("u", "broken link: HTTP 404")])
-    with pytest.raises(FetchFailed, match="404$"):
+    with pytest.raises(FetchFailed, match=r"404$"):
         Retrying(broken, RetryPolicy(), sleep=sleeps.append).fetch(Request("u"))
     assert (broken.calls, len(sleeps)) == (1, 2)
 
