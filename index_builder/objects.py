@@ -5,12 +5,15 @@ like an OGC API record without ``stac_version``), migrates STAC 0.x objects to t
 with pystac's migration (imported only when such an object shows up, so 1.x catalogs never pay
 for it), refuses what cannot be indexed (no id; an item with neither ``datetime`` nor
 ``start_datetime``/``end_datetime``), and repairs what merely deviates from the schemas: a
-number written as a string, a string where a list belongs, a date without a time. Every repair is
-a warning in the report; nothing here raises anything but :class:`NotUsable`.
+number written as a string, a string where a list belongs, a date without a time (completed as
+UTC midnight, or the day's last microsecond for an ``end_datetime``, which is how the index reads
+it). Every repair is a warning in the report; nothing here raises anything but
+:class:`NotUsable`.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from index_builder.report import CrawlReport
@@ -117,19 +120,29 @@ def _repair_item(item: dict[str, Any], href: str, report: CrawlReport) -> None:
 
 
 def _check_datetimes(props: dict[str, Any], href: str, report: CrawlReport) -> None:
-    usable = {}
+    """Complete date-only and zone-less values to RFC 3339 (UTC), as the index reads them and
+    as the GeoParquet table needs them; drop values that are not dates at all."""
     for name in DATETIMES:
         value = props.get(name)
         if value is None:
             continue
-        parsed = parse_datetime(value)
-        if parsed is None:
-            report.warn(href, f"properties.{name} is not an RFC 3339 date-time; ignored")
+        if parse_datetime(value) is None:
+            if name == "datetime":
+                props[name] = None
+            else:
+                del props[name]
+            report.warn(href, f"properties.{name} is not an RFC 3339 date-time; dropped")
             continue
-        usable[name] = parsed
-        if len(value) == len("YYYY-MM-DD"):
-            report.warn(href, f"properties.{name} is a date without a time; read as UTC")
-    if "datetime" not in usable and "start_datetime" not in usable and "end_datetime" not in usable:
+        text = value.strip()
+        if len(text) == len("YYYY-MM-DD"):
+            day_end = name == "end_datetime"
+            props[name] = f"{text}T23:59:59.999999Z" if day_end else f"{text}T00:00:00Z"
+            end = "its last microsecond" if day_end else "midnight"
+            report.warn(href, f"properties.{name} is a date without a time; read as {end} UTC")
+        elif datetime.fromisoformat(text).tzinfo is None:
+            props[name] = f"{text}Z"
+            report.warn(href, f"properties.{name} has no time zone; read as UTC")
+    if not any(props.get(name) for name in DATETIMES):
         raise NotUsable("cannot be indexed: the item has neither datetime nor start/end datetimes")
 
 

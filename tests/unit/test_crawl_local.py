@@ -82,11 +82,13 @@ def test_odse_item_is_indexed_leniently_with_warnings(fixtures: Path) -> None:
     found, report = crawl_all(str(fixtures / ODSE / ODSE_ITEM))
     props = found[0].data["properties"]
     assert props["gsd"] == 30  # was the string "30"
-    assert props["start_datetime"] == "1999-12-02"  # kept as published; read as UTC midnight
+    # completed as the index reads them (and as the GeoParquet table needs them)
+    assert props["start_datetime"] == "1999-12-02T00:00:00Z"
+    assert props["end_datetime"] == "2000-03-20T23:59:59.999999Z"
     assert sorted(report.warnings) == [
-        "properties.end_datetime is a date without a time; read as UTC",
+        "properties.end_datetime is a date without a time; read as its last microsecond UTC",
         "properties.gsd is a string; read as a number",
-        "properties.start_datetime is a date without a time; read as UTC",
+        "properties.start_datetime is a date without a time; read as midnight UTC",
     ]
 
 
