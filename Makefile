@@ -8,7 +8,7 @@ SAMPLE := ./.stacsift-sample
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install test lint unit integration bench clean
+.PHONY: run install test lint unit integration bench bench-crawl clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## make bench: every benchmark (never part of make test)
+bench: bench-crawl
+
+## make bench-crawl: crawl items/s on disk, over HTTP and from S3, next to pystac and rustac
+bench-crawl: $(STAMP)
+	$(BIN)/python bench/crawl.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(ROOT) $(SAMPLE) .pytest_cache .mypy_cache .ruff_cache

@@ -11,6 +11,7 @@ refused before their body is read, and failures say whether retrying could help.
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 import ssl
 import threading
@@ -30,6 +31,7 @@ _CHUNK = 256 * 1024
 _DRAIN_BYTES = 64 * 1024
 _SAFE_PATH = "/%:@!$&'()*+,;=-._~"
 _SAFE_QUERY = _SAFE_PATH + "?"
+_UNSAFE_PATH = re.compile(r"[^A-Za-z0-9/%:@!$&'()*+,;=._~-]")
 
 Connection = http.client.HTTPConnection
 
@@ -37,7 +39,8 @@ Connection = http.client.HTTPConnection
 @dataclass(frozen=True, slots=True)
 class _Answer:
     status: int
-    headers: http.client.HTTPMessage
+    headers: dict[str, str]
+    """Lower-cased names (read once: ``HTTPMessage.get`` is slow on the hot path)."""
     body: bytes | None
 
 
@@ -58,6 +61,11 @@ class HttpFetcher:
         self.max_redirects = max_redirects
         self._ssl = ssl_context
         self._now = now
+        self._plain_headers = {
+            "Accept": ACCEPT,
+            "Accept-Encoding": "gzip",
+            "User-Agent": user_agent,
+        }
         self._local = threading.local()
         self._open: set[Connection] = set()
         self._lock = threading.Lock()
@@ -68,7 +76,7 @@ class HttpFetcher:
             answer = self._exchange(url, method, body, request)
             if answer.status not in REDIRECTS:
                 return self._response(url, answer, request)
-            location = answer.headers.get("Location")
+            location = answer.headers.get("location")
             if not location:
                 raise FetchFailed(url, f"HTTP {answer.status} redirect without a Location")
             url = resolve(url, location)
@@ -90,14 +98,16 @@ class HttpFetcher:
         return Response(
             url,
             answer.body,
-            etag=answer.headers.get("ETag"),
-            last_modified=answer.headers.get("Last-Modified"),
-            content_type=answer.headers.get("Content-Type"),
+            etag=answer.headers.get("etag"),
+            last_modified=answer.headers.get("last-modified"),
+            content_type=answer.headers.get("content-type"),
         )
 
     def _exchange(self, url: str, method: str, body: bytes | None, request: Request) -> _Answer:
         parts = urlsplit(url)
-        target = quote(parts.path or "/", safe=_SAFE_PATH)
+        target = parts.path or "/"
+        if _UNSAFE_PATH.search(target):
+            target = quote(target, safe=_SAFE_PATH)
         if parts.query:
             target += "?" + quote(parts.query, safe=_SAFE_QUERY)
         headers = self._headers(request, body)
@@ -118,11 +128,9 @@ class HttpFetcher:
         raise FetchFailed(url, "connection closed by the server", transient=True)
 
     def _headers(self, request: Request, body: bytes | None) -> dict[str, str]:
-        headers = {
-            "Accept": ACCEPT,
-            "Accept-Encoding": "gzip",
-            "User-Agent": self.user_agent,
-        }
+        if not (request.etag or request.last_modified or body is not None):
+            return self._plain_headers
+        headers = dict(self._plain_headers)
         if request.etag:
             headers["If-None-Match"] = request.etag
         if request.last_modified:
@@ -139,12 +147,13 @@ class HttpFetcher:
         netloc: str,
         max_bytes: int,
     ) -> _Answer:
-        status, headers = response.status, response.headers
-        if status != 200 or not json_content_type(headers.get("Content-Type")):
+        status = response.status
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        if status != 200 or not json_content_type(headers.get("content-type")):
             self._drain(response, scheme, netloc)
             return _Answer(status, headers, None)
         try:
-            body = _read_capped(url, response, max_bytes)
+            body = _read_capped(url, response, headers, max_bytes)
         except BaseException:
             response.close()
             self._discard(scheme, netloc)
@@ -201,9 +210,11 @@ class HttpFetcher:
         return pool
 
 
-def _read_capped(url: str, response: http.client.HTTPResponse, max_bytes: int) -> bytes:
-    declared = response.headers.get("Content-Length")
-    encoding = (response.headers.get("Content-Encoding") or "").strip().lower()
+def _read_capped(
+    url: str, response: http.client.HTTPResponse, headers: dict[str, str], max_bytes: int
+) -> bytes:
+    declared = headers.get("content-length")
+    encoding = (headers.get("content-encoding") or "").strip().lower()
     if declared and declared.isdigit() and not encoding and int(declared) > max_bytes:
         raise FetchFailed(url, f"larger than {max_bytes} bytes")
     try:
@@ -250,12 +261,12 @@ def _status_error(url: str, answer: _Answer, now: float) -> FetchFailed:
     status = answer.status
     reason = f"HTTP {status}"
     if status == 200:
-        kind = answer.headers.get("Content-Type")
+        kind = answer.headers.get("content-type")
         return FetchFailed(url, f"content type {kind} is not JSON")
     if status in (404, 410):
         return FetchFailed(url, f"broken link: {reason}")
     if status == 429 or status >= 500:
-        retry_after = parse_retry_after(answer.headers.get("Retry-After"), now)
+        retry_after = parse_retry_after(answer.headers.get("retry-after"), now)
         return FetchFailed(url, reason, transient=True, retry_after=retry_after)
     return FetchFailed(url, reason)
 
