@@ -94,7 +94,10 @@ class Crawler:
             progress=self.progress,
             clock=self.clock,
         )
-        yield from walk.run(roots)
+        try:
+            yield from walk.run(roots)
+        finally:
+            self.fetcher.close()  # the walk's threads are gone: so are their connections' uses
 
     def close(self) -> None:
         self.fetcher.close()

@@ -214,11 +214,15 @@ def _read_capped(
     url: str, response: http.client.HTTPResponse, headers: dict[str, str], max_bytes: int
 ) -> bytes:
     declared = headers.get("content-length")
+    known = declared is not None and declared.isdigit()
     encoding = (headers.get("content-encoding") or "").strip().lower()
-    if declared and declared.isdigit() and not encoding and int(declared) > max_bytes:
+    if known and int(declared or 0) > max_bytes:  # compressed or not: too large either way
         raise FetchFailed(url, f"larger than {max_bytes} bytes")
     try:
-        raw = _read_all(url, response, max_bytes)
+        if known:
+            raw = response.read()  # exactly Content-Length bytes, or IncompleteRead
+        else:
+            raw = _read_all(url, response, max_bytes)
     except http.client.IncompleteRead as err:
         got = len(err.partial)
         raise FetchFailed(url, f"truncated body ({got} bytes received)", transient=True) from err
