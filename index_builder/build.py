@@ -36,6 +36,10 @@ from stacsift.store import Bucket
 from stacsift.table import partition_name, write_part
 
 logger = logging.getLogger(__name__)
+NO_TABLE_ROW = (
+    "item has a null geometry: indexed and searchable, but not in the GeoParquet table "
+    "(stac-geoparquet needs a geometry)"
+)
 
 
 class IncompleteCrawl(StacsiftError):
@@ -178,7 +182,10 @@ class _Collector:
             self.keys.add(document.key)
             self.docs[document.kind].append(document)
             if document.kind == "item":
-                self.items_by_collection[document.collection].append(obj.data)
+                if obj.data.get("geometry") is None:
+                    self.report.warn(obj.href, NO_TABLE_ROW)
+                else:
+                    self.items_by_collection[document.collection].append(obj.data)
             yield document
 
     def summaries(self) -> dict[str, CollectionSummary]:

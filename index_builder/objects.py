@@ -18,7 +18,7 @@ from typing import Any
 
 from index_builder.report import CrawlReport
 from stacsift.errors import StacsiftError
-from stacsift.index.documents import parse_datetime
+from stacsift.index.documents import item_bbox, parse_datetime
 
 # Properties the STAC extensions define as numbers; catalogs sometimes write them as strings.
 NUMERIC_PROPERTIES = (
@@ -117,6 +117,11 @@ def _repair_item(item: dict[str, Any], href: str, report: CrawlReport) -> None:
     if "geometry" not in item:
         item["geometry"] = None
         report.warn(href, "item has no geometry member; indexed without a location")
+    elif item["geometry"] is not None and "bbox" not in item:
+        bbox = item_bbox(item)
+        if bbox is not None:
+            item["bbox"] = list(bbox)
+            report.warn(href, "item has a geometry but no bbox; bbox computed from the geometry")
 
 
 def _check_datetimes(props: dict[str, Any], href: str, report: CrawlReport) -> None:

@@ -154,3 +154,22 @@ def test_rebuilding_an_unchanged_catalog_over_http_transfers_and_publishes_nothi
     )
     assert (forced.manifest.generation, forced.unchanged) == (2, False)
     assert current_manifest(bucket)[0] == forced.manifest
+
+
+def test_null_geometry_items_are_indexed(fixtures: Path, tmp_path: Path) -> None:
+    # the ODSE item twice: as published, and with a null geometry (valid STAC) and no bbox
+    item = orjson.loads((fixtures / ODSE / ODSE_ITEM).read_bytes())
+    nowhere = {**item, "id": "nowhere", "geometry": None}
+    nowhere.pop("bbox")
+    (tmp_path / "nowhere.json").write_bytes(orjson.dumps(nowhere))
+    bucket = open_bucket(str(tmp_path / "root"), StoreSettings(), create=True)
+    sources = [str(fixtures / ODSE / ODSE_ITEM), str(tmp_path / "nowhere.json")]
+    result = build(sources, bucket, tmp_path)
+    page = search_items(
+        IndexReader(bucket, tmp_path / "cache", ttl_seconds=0).current(),
+        SearchRequest(limit=10),
+    )
+    assert sorted(f["id"] for f in page.features) == [item["id"], "nowhere"]
+    assert result.report.skipped == []
+    assert [p.rows for p in result.manifest.table_parts] == [1]
+    assert any("null geometry" in message for message in result.report.warnings)

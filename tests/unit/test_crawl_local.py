@@ -282,3 +282,11 @@ def test_a_root_that_cannot_be_read_fails_the_crawl(
         root.write_bytes(content)
     with pytest.raises(SourceError, match=reason):
         crawl_all(str(root))
+
+
+def test_a_missing_bbox_is_computed_from_the_geometry(fixtures: Path, tmp_path: Path) -> None:
+    item = orjson.loads((fixtures / ODSE / ODSE_ITEM).read_bytes())
+    published = item.pop("bbox")
+    found, report = crawl_all(str(write(tmp_path / "item.json", item)))
+    assert found[0].data["bbox"] == published
+    assert "item has a geometry but no bbox; bbox computed from the geometry" in report.warnings
