@@ -36,6 +36,9 @@ from stacsift.store import Bucket
 from stacsift.table import partition_name, write_part
 
 logger = logging.getLogger(__name__)
+# What stac-geoparquet and pyarrow raise for data they cannot put in a table (mixed types,
+# mixed 2D/3D boxes, …); pyarrow's own errors subclass these.
+TABLE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, NotImplementedError)
 NO_TABLE_ROW = (
     "item has a null geometry: indexed and searchable, but not in the GeoParquet table "
     "(stac-geoparquet needs a geometry)"
@@ -126,7 +129,7 @@ def build_objects(
             raise IncompleteCrawl(report)
         build_id = uuid.uuid4().hex
         files = _tantivy_uploads(work / "tantivy", build_id)
-        parts = _table_parts(work / "table", collector.items_by_collection, build_id)
+        parts = _table_parts(work / "table", collector.items_by_collection, build_id, report)
         upload(bucket, files | {p.key: work / "table" / _local_name(p) for p in parts})
         meta_key = f"{TANTIVY_PREFIX}meta-{build_id}.json"
         entries = [FileEntry(k, p.stat().st_size) for k, p in files.items() if k != meta_key]
@@ -229,11 +232,19 @@ def _tantivy_uploads(directory: Path, build_id: str) -> dict[str, Path]:
 
 
 def _table_parts(
-    directory: Path, items: dict[str, list[dict[str, Any]]], build_id: str
+    directory: Path, items: dict[str, list[dict[str, Any]]], build_id: str, report: CrawlReport
 ) -> list[TablePart]:
     parts = []
     for collection, rows in sorted(items.items()):
-        local = write_part(directory, collection, rows)
+        try:
+            local = write_part(directory, collection, rows)
+        except TABLE_ERRORS as err:  # stac-geoparquet refuses data the index took leniently
+            report.warn(
+                f"collection {collection}",
+                f"GeoParquet part of collection {collection!r} not written "
+                f"({type(err).__name__}: {str(err)[:200]}); its items are indexed",
+            )
+            continue
         key = f"{TABLE_PREFIX}{partition_name(collection)}/part-{build_id}.parquet"
         parts.append(TablePart(key, collection, local.rows, local.path.stat().st_size))
     return parts
