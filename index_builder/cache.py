@@ -43,22 +43,39 @@ class Validators:
 
 
 class CrawlCache:
-    """A SQLite file of ``request key → validators, body``. Close it (or use ``with``)."""
+    """A SQLite file of ``request key → validators, body``. Close it (or use ``with``).
+
+    The file is opened (and created) on first use, so crawls of local catalogs leave none.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._connection: sqlite3.Connection | None = None
+        self._pending = 0
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._connection is None:
+            self._connection = self._open()
+        return self._connection
+
+    def _open(self) -> sqlite3.Connection:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, check_same_thread=False)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, check_same_thread=False)
+        except (OSError, sqlite3.Error) as err:
+            raise CacheError(f"cannot open the crawl cache {self.path}: {err}") from err
+        try:
             # A cache need not survive a power cut intact, only never be corrupt: WAL with
             # NORMAL sync does that without an fsync per commit.
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(SCHEMA)
-            self._db.commit()
-        except (OSError, sqlite3.Error) as err:
-            raise CacheError(f"cannot open the crawl cache {path}: {err}") from err
-        self._pending = 0
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(SCHEMA)
+            db.commit()
+        except sqlite3.Error as err:
+            db.close()
+            raise CacheError(f"cannot open the crawl cache {self.path}: {err}") from err
+        return db
 
     def __enter__(self) -> CrawlCache:
         return self
@@ -94,14 +111,19 @@ class CrawlCache:
         self._db.execute("DELETE FROM documents WHERE key = ?", (key,))
 
     def flush(self) -> None:
+        if self._connection is None:
+            return
         try:
-            self._db.commit()
+            self._connection.commit()
         except sqlite3.Error as err:
             raise CacheError(f"cannot write the crawl cache {self.path}: {err}") from err
         self._pending = 0
 
     def close(self) -> None:
+        if self._connection is None:
+            return
         try:
             self.flush()
         finally:
-            self._db.close()
+            self._connection.close()
+            self._connection = None

@@ -19,8 +19,9 @@ from tests.support.fixture_server import Script, serve_folder
 
 CASE_1 = "catalogs/pystac-test-case-1"
 CASE_4 = "catalogs/pystac-test-case-4"
-# Short timeouts: a "stall" costs one timeout per attempt in real time.
-FAULTY = CrawlOptions(attempts=3, timeout_seconds=0.3, concurrency=8, per_host=4)
+# A "stall" costs one timeout per attempt in real time; 1 s is short but no healthy loopback
+# answer takes that long, even on a busy machine.
+FAULTY = CrawlOptions(attempts=3, timeout_seconds=1.0, concurrency=8, per_host=4)
 
 
 def test_transient_faults_are_retried_and_lasting_ones_reported(fixtures: Path) -> None:

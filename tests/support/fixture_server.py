@@ -104,6 +104,10 @@ class FixtureServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
+    # Responses are buffered and sent after do_GET returns, i.e. after ``leave()``: so a client
+    # cannot see its answer (and send its next request) while the request still counts as
+    # active, and ``max_active`` is exactly the client's concurrency, not a timing accident.
+    wbufsize = 1024 * 1024
     server: FixtureServer
 
     def __init__(self, *args: object, directory: Path, **kwargs: object) -> None:
