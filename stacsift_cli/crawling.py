@@ -78,6 +78,8 @@ class LogProgress:
         self.clock = clock
         self.started = clock()
         self.next = self.started + LOG_EVERY_SECONDS
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)  # shown without -v: it is what a CI log is for
 
     def __call__(self, report: CrawlReport) -> None:
         now = self.clock()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from index_builder.links import resolve, source_url
 from index_builder.report import CrawlReport
 from index_builder.retry import Retrying, RetryPolicy, parse_retry_after
 from stacsift.errors import SourceError
-from stacsift_cli.crawling import TerminalProgress
+from stacsift_cli.crawling import LogProgress, TerminalProgress
 
 
 @pytest.mark.parametrize(
@@ -181,3 +182,19 @@ def test_terminal_progress_redraws_one_line() -> None:
     assert lines[0].startswith("crawling: 2,000 objects (1 catalogs, 2 collections, 1,997 items)")
     assert "1,000/s" in lines[0] and "1,000/s" in lines[1]
     assert out.getvalue().endswith("\n")
+
+
+def test_progress_is_logged_every_few_seconds_when_not_on_a_terminal(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ticks = iter([0.0, 1.0, 6.0, 7.0])
+    progress = LogProgress(clock=lambda: next(ticks))
+    report = CrawlReport()
+    report.counts.update(Catalog=1, Collection=2, Item=597)
+    with caplog.at_level(logging.INFO, logger="stacsift.progress"):
+        progress(report)  # at 1 s: too soon
+        progress(report)  # at 6 s: logged
+        progress(report)  # at 7 s: too soon again
+    assert [r.getMessage() for r in caplog.records] == [
+        "crawl objects=600 catalogs=1 collections=2 items=597 skipped=0 rate=100/s"
+    ]
