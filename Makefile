@@ -10,7 +10,7 @@ PORT ?= 8000
 
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: run install localstack test lint unit integration bench bench-presign clean
+.PHONY: run install localstack test lint unit integration bench bench-presign bench-crawl clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,15 +52,20 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
-## make bench: print the benchmark figures (not part of make test)
+## make bench: every benchmark's figures (never part of make test)
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.build
 	$(BIN)/python -m bench.presign
+	$(BIN)/python bench/crawl.py $(BENCH_ARGS)
 
 ## make bench-presign: presign throughput and latency, in-process and over HTTP, beside boto3
 bench-presign: $(STAMP)
 	$(BIN)/python -m bench.presign
+
+## make bench-crawl: crawl items/s on disk, over HTTP and from S3, next to pystac and rustac
+bench-crawl: $(STAMP)
+	$(BIN)/python bench/crawl.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(ROOT) $(SAMPLE) .pytest_cache .mypy_cache .ruff_cache  # keeps .cache/localstack

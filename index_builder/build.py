@@ -1,13 +1,18 @@
 """Build: crawl sources → documents → a new generation published with :mod:`stacsift.update`.
 
-On a root that already has an index the build is incremental: each source's documents are
-compared with what the index holds for that source (a content digest per document), and only
-new, changed and vanished documents are written. ``full=True`` rebuilds from scratch.
+The crawl is spooled to local disk first (:mod:`index_builder.spool`). When its digest equals the
+one recorded in the published manifest (same sources, same objects, byte for byte), nothing is
+rebuilt or published. Otherwise the build is incremental on a root that already has an index:
+each source's documents are compared with what the index holds for that source (a content digest
+per document), and only new, changed and vanished documents are written. ``full`` rebuilds from
+scratch.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -15,8 +20,10 @@ from pathlib import Path
 
 import tantivy
 
-from index_builder.crawl import Crawled, CrawlReport, crawl, source_url
-from stacsift.errors import SourceError
+from index_builder.crawl import Crawled, Crawler, CrawlReport
+from index_builder.links import source_url
+from index_builder.spool import Spool
+from stacsift.errors import SourceError, StacsiftError
 from stacsift.index import schema as f
 from stacsift.index.documents import STATE_SEPARATOR, Document, Unindexable, to_document
 from stacsift.index.manifest import Manifest
@@ -27,15 +34,31 @@ from stacsift.update import Changes, UpdateResult, apply_changes
 
 logger = logging.getLogger(__name__)
 DEFAULT_CACHE = Path.home() / ".cache" / "stacsift"
+NO_TABLE_ROW = (
+    "item has a null geometry: indexed and searchable, but not in the GeoParquet table "
+    "(stac-geoparquet needs a geometry)"
+)
+
+
+class IncompleteCrawl(StacsiftError):
+    """``strict`` was asked for and documents were skipped: nothing was published."""
+
+    def __init__(self, report: CrawlReport) -> None:
+        super().__init__(
+            f"{len(report.skipped)} documents skipped with --strict; nothing was published"
+        )
+        self.report = report
 
 
 @dataclass
 class BuildResult:
-    """What a build did: the published manifest (None when nothing changed) and the report."""
+    """What a build did: the current manifest afterwards, and the crawl report."""
 
-    manifest: Manifest | None
+    manifest: Manifest
     report: CrawlReport
     duplicates: list[str] = field(default_factory=list)
+    unchanged: bool = False
+    """Nothing changed since ``manifest`` (the current generation): nothing was published."""
     update: UpdateResult | None = None
     changed: int = 0
     deleted: int = 0
@@ -46,21 +69,41 @@ def build(
     bucket: Bucket,
     work_dir: Path | None = None,
     *,
-    cache_dir: Path | None = None,
+    crawler: Crawler | None = None,
+    strict: bool = False,
+    force: bool = False,
     full: bool = False,
+    cache_dir: Path | None = None,
 ) -> BuildResult:
-    """Crawl ``sources`` and publish what changed at ``bucket``."""
+    """Crawl ``sources`` and publish what changed at ``bucket``.
+
+    ``force`` or ``full`` rebuild and publish even when nothing changed. With ``strict``, any
+    skipped document raises :class:`IncompleteCrawl` before anything is published.
+    """
     report = CrawlReport()
-    named = [(_source_name(s), s) for s in sources]
-
-    def objects() -> Iterator[tuple[str, Crawled]]:
-        for name, source in named:
-            for obj in crawl(source, report):
-                yield name, obj
-
-    return build_objects(
-        objects(), [n for n, _ in named], bucket, report, work_dir, cache_dir=cache_dir, full=full
-    )
+    own = crawler is None
+    active = crawler or Crawler()
+    names = [_source_name(s) for s in sources]
+    try:
+        with tempfile.TemporaryDirectory(prefix="stacsift-crawl-", dir=work_dir) as tmp:
+            spools = []
+            for number, source in enumerate(sources):
+                spool = Spool(Path(tmp) / f"crawl-{number}.ndjson")
+                spool.write(active.crawl(source, report))
+                spools.append(spool)
+            digest = _combined([s.digest for s in spools])
+            previous = current_manifest(bucket)[0]
+            rebuild = force or full
+            if previous is not None and not rebuild and _same_crawl(previous, names, digest):
+                logger.info("unchanged since generation %s; nothing published", previous.generation)
+                return BuildResult(previous, report, unchanged=True)
+            objects = ((name, obj) for name, spool in zip(names, spools, strict=True)
+                       for obj in spool.read())
+            return build_objects(objects, names, bucket, report, work_dir, strict=strict,
+                                 digest=digest, full=rebuild, cache_dir=cache_dir)
+    finally:
+        if own:
+            active.close()
 
 
 def build_objects(
@@ -70,46 +113,57 @@ def build_objects(
     report: CrawlReport,
     work_dir: Path | None = None,
     *,
-    cache_dir: Path | None = None,
+    strict: bool = False,
+    digest: str | None = None,
     full: bool = False,
+    cache_dir: Path | None = None,
 ) -> BuildResult:
     """Index crawled objects (each tagged with its source) and publish what changed.
 
     Duplicate objects (same collection and id) keep the first one crawled, in source order and
-    breadth-first within a source; later ones are reported, never merged.
+    breadth-first within a source; later ones are reported, never merged. The crawl's order
+    is deterministic (see :mod:`index_builder.walk`), so the same one wins on every build.
     """
     started = time.monotonic()
     cache = cache_dir or (work_dir / "cache" if work_dir else DEFAULT_CACHE)
     collector = _Collector(report)
     documents = list(collector.documents(_tagged(objects, sources)))
+    if strict and report.skipped:
+        raise IncompleteCrawl(report)
     previous, _ = current_manifest(bucket)
+    deletes: list[str] = []
     if previous is None or full:
-        changes = Changes(upserts=documents, replace=True, sources=sources)
-        deleted = 0
+        upserts, replace = documents, True
     else:
         upserts, deletes = _diff(documents, _indexed_state(bucket, cache, sources))
+        replace = False
         if not upserts and not deletes:
             logger.info("nothing changed at %s", bucket.url)
-            return BuildResult(None, report, collector.duplicates)
-        changes = Changes(upserts=upserts, deletes=deletes, sources=sources)
-        deleted = len(deletes)
-    changes = Changes(
-        upserts=changes.upserts,
-        deletes=changes.deletes,
-        replace=changes.replace,
-        sources=changes.sources,
-        stats={
-            "counts": dict(report.counts),
-            "skipped": len(report.skipped),
-            "duplicates": len(collector.duplicates),
-            "crawl_seconds": round(time.monotonic() - started, 3),
-        },
-    )
+            return BuildResult(previous, report, collector.duplicates, unchanged=True)
+    stats: dict[str, object] = {
+        "counts": dict(report.counts), "skipped": len(report.skipped),
+        "duplicates": len(collector.duplicates),
+        "crawl_seconds": round(time.monotonic() - started, 3),
+    }
+    if digest is not None:
+        stats["crawl_digest"] = digest
+    changes = Changes(upserts, deletes, replace=replace, sources=sources, stats=stats)
     result = apply_changes(bucket, changes, cache, work_dir)
+    for collection, reason in result.table_warnings:
+        report.warn(f"collection:{collection}", reason)
     logger.info("published generation %s to %s", result.manifest.generation, bucket.url)
-    return BuildResult(
-        result.manifest, report, collector.duplicates, result, len(changes.upserts), deleted
+    return BuildResult(result.manifest, report, collector.duplicates, False, result,
+                       len(upserts), len(deletes))
+
+
+def _same_crawl(previous: Manifest, sources: list[str], digest: str) -> bool:
+    return sorted(previous.sources) == sorted(sources) and (
+        previous.stats.get("crawl_digest") == digest
     )
+
+
+def _combined(digests: list[str]) -> str:
+    return hashlib.sha256("\n".join(digests).encode()).hexdigest()
 
 
 def _tagged(
@@ -178,6 +232,8 @@ class _Collector:
                 self.report.skip(obj.href, f"duplicate of {document.key}; the first one is kept")
                 continue
             self.keys.add(document.key)
+            if document.kind == "item" and obj.data.get("geometry") is None:
+                self.report.warn(obj.href, NO_TABLE_ROW)
             yield document.with_source(source)
 
 

@@ -1,138 +1,111 @@
-"""Walk static STAC catalogs on local disk, yielding every object reachable by links.
+"""Crawl STAC sources — static catalogs, STAC APIs, item collections, newline-delimited files —
+on local disk, over HTTP(S) or from S3-compatible buckets, yielding every object reachable.
 
-Nothing in someone else's catalog stops the walk: a broken link, a file that is not JSON or not
-STAC is recorded in the :class:`CrawlReport` and skipped. Only an unreadable root is an error.
+Nothing in someone else's catalog stops a crawl: a broken link, a document that is not JSON or
+not STAC, an object that cannot be indexed, a timeout that outlasts the retries — each is
+recorded in the :class:`CrawlReport` with its URL and the reason, and skipped. Only a root that
+cannot be read (or is not STAC) raises :class:`~stacsift.errors.SourceError`.
+
+The pieces: :mod:`~index_builder.links` (URLs), :mod:`~index_builder.fetch` and the fetchers for
+each scheme, :mod:`~index_builder.retry`, :mod:`~index_builder.objects` (what an object is,
+migration and lenient repairs), :mod:`~index_builder.api` (STAC API paging),
+:mod:`~index_builder.cache` (validators for re-crawls) and :mod:`~index_builder.walk` (the
+ordered, concurrent breadth-first walk). This module wires them together.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-from urllib.parse import unquote, urljoin, urlparse
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
 
-import orjson
+from index_builder.cache import CrawlCache
+from index_builder.crawled import Crawled, CrawlOptions
+from index_builder.fetch import Fetcher, FileFetcher, SchemeRouter
+from index_builder.http_fetch import HttpFetcher
+from index_builder.links import source_url
+from index_builder.report import CrawlReport, Skip
+from index_builder.retry import Retrying, RetryPolicy
+from index_builder.s3_fetch import S3Fetcher
+from index_builder.walk import Progress, Walk
+from stacsift import __version__
+from stacsift.settings import StoreSettings
 
-from stacsift.errors import SourceError
-
-MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
-_FOLLOWED = {"child": "child", "item": "item", "items": "item"}
-
-
-@dataclass(frozen=True)
-class Crawled:
-    """One STAC object found by the crawl."""
-
-    kind: str  # "Catalog", "Collection" or "Item"
-    href: str
-    data: dict[str, Any]
+__all__ = ["CrawlOptions", "CrawlReport", "Crawled", "Crawler", "Skip", "crawl", "make_fetcher"]
 
 
-@dataclass(frozen=True)
-class Skip:
-    href: str
-    reason: str
-
-
-@dataclass
-class CrawlReport:
-    """Counts by kind and every skipped document with the reason."""
-
-    counts: dict[str, int] = field(
-        default_factory=lambda: {"Catalog": 0, "Collection": 0, "Item": 0}
+def make_fetcher(
+    options: CrawlOptions,
+    store: StoreSettings,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    unit_random: Callable[[], float] = random.random,
+    now: Callable[[], float] = time.time,
+) -> Fetcher:
+    """Files, HTTP(S) and S3 behind one fetcher that retries transient failures."""
+    http = HttpFetcher(
+        timeout_seconds=options.timeout_seconds, user_agent=f"stacsift/{__version__}", now=now
     )
-    skipped: list[Skip] = field(default_factory=list)
-
-    def skip(self, href: str, reason: str) -> None:
-        self.skipped.append(Skip(href, reason))
-
-
-def source_url(source: str) -> str:
-    """A ``file://`` URL for a catalog given as a path, folder or ``file://`` URL."""
-    parsed = urlparse(source)
-    if parsed.scheme not in ("", "file"):
-        raise SourceError(f"{source}: only local catalogs (paths or file:// URLs) are crawled yet")
-    path = Path(unquote(parsed.path) if parsed.scheme else source).expanduser().resolve()
-    if path.is_dir():
-        path = path / "catalog.json"
-    if not path.is_file():
-        raise SourceError(f"{source}: no such catalog file ({path})")
-    return path.as_uri()
+    router = SchemeRouter(
+        {"file": FileFetcher(), "http": http, "https": http, "s3": S3Fetcher(store)}
+    )
+    policy = RetryPolicy(attempts=options.attempts)
+    return Retrying(router, policy, sleep=sleep, unit_random=unit_random)
 
 
-def crawl(source: str, report: CrawlReport) -> Iterator[Crawled]:
-    """Breadth-first walk from ``source``; each document is visited once, cycles included."""
-    root = source_url(source)
-    data = _load(root)
-    if isinstance(data, str):
-        raise SourceError(f"{source}: {data}")
-    queue: deque[tuple[str, dict[str, Any] | str | None, str | None]] = deque([(root, data, None)])
-    seen = {root}
-    while queue:
-        href, loaded, parent_collection = queue.popleft()
-        document = _load(href) if loaded is None else loaded
-        if isinstance(document, str):
-            report.skip(href, document)
-            continue
-        kind = stac_kind(document)
-        if kind is None:
-            report.skip(href, "not a STAC Catalog, Collection or Item")
-            continue
-        if kind == "Item" and parent_collection and not document.get("collection"):
-            document["collection"] = parent_collection
-        report.counts[kind] += 1
-        yield Crawled(kind, href, document)
-        owner = document.get("id") if kind == "Collection" else parent_collection
-        for link_href in _links(document, href, report):
-            if link_href not in seen:
-                seen.add(link_href)
-                queue.append((link_href, None, owner if isinstance(owner, str) else None))
+class Crawler:
+    """Crawls sources with one set of options, fetchers and (optionally) a crawl cache.
+
+    Close it when done (or use it with ``with``): it owns its fetcher's connections. The cache
+    belongs to whoever opened it.
+    """
+
+    def __init__(
+        self,
+        options: CrawlOptions | None = None,
+        *,
+        fetcher: Fetcher | None = None,
+        store: StoreSettings | None = None,
+        cache: CrawlCache | None = None,
+        progress: Progress | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.options = options or CrawlOptions()
+        self.fetcher = fetcher or make_fetcher(self.options, store or StoreSettings())
+        self.cache = cache
+        self.progress = progress
+        self.clock = clock
+
+    def __enter__(self) -> Crawler:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def crawl(self, sources: str | Sequence[str], report: CrawlReport) -> Iterator[Crawled]:
+        """Every object reachable from ``sources``, in breadth-first order, sources in turn."""
+        given = [sources] if isinstance(sources, str) else list(sources)
+        roots = [(source, source_url(source)) for source in given]
+        walk = Walk(
+            self.options,
+            self.fetcher,
+            report,
+            cache=self.cache,
+            progress=self.progress,
+            clock=self.clock,
+        )
+        try:
+            yield from walk.run(roots)
+        finally:
+            self.fetcher.close()  # the walk's threads are gone: so are their connections' uses
+
+    def close(self) -> None:
+        self.fetcher.close()
 
 
-def stac_kind(document: dict[str, Any]) -> str | None:
-    kind = document.get("type")
-    if kind == "Feature":
-        return "Item"
-    if kind in ("Catalog", "Collection"):
-        return str(kind)
-    if kind is None and "stac_version" in document:  # STAC < 1.0 had no type on catalogs
-        return "Collection" if "extent" in document else "Catalog"
-    return None
-
-
-def _links(document: dict[str, Any], base: str, report: CrawlReport) -> Iterator[str]:
-    links = document.get("links")
-    if not isinstance(links, list):
-        return
-    for link in links:
-        if not isinstance(link, dict) or link.get("rel") not in _FOLLOWED:
-            continue
-        target = link.get("href")
-        if not isinstance(target, str) or not target:
-            report.skip(base, f"a {link.get('rel')} link has no href")
-            continue
-        resolved = urljoin(base, target)
-        if urlparse(resolved).scheme != "file":
-            report.skip(resolved, "remote link: only local catalogs are crawled yet")
-            continue
-        yield resolved
-
-
-def _load(href: str) -> dict[str, Any] | str:
-    """The JSON object at ``href``, or the reason it cannot be used."""
-    path = Path(unquote(urlparse(href).path))
-    try:
-        if path.stat().st_size > MAX_DOCUMENT_BYTES:
-            return f"larger than {MAX_DOCUMENT_BYTES} bytes"
-        data = orjson.loads(path.read_bytes())
-    except FileNotFoundError:
-        return "broken link: no such file"
-    except OSError as err:
-        return f"cannot read: {err.strerror or err}"
-    except orjson.JSONDecodeError as err:
-        return f"not JSON: {err}"
-    if not isinstance(data, dict):
-        return "not a JSON object"
-    return data
+def crawl(
+    sources: str | Sequence[str], report: CrawlReport, options: CrawlOptions | None = None
+) -> Iterator[Crawled]:
+    """Crawl ``sources`` with default fetchers and no cache (a convenience for one-off use)."""
+    with Crawler(options) as crawler:
+        yield from crawler.crawl(sources, report)

@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import pyarrow as pa
+
 from stacsift.errors import PublishConflict
 from stacsift.index import schema as f
 from stacsift.index.documents import Document, to_document
@@ -69,6 +71,9 @@ class UpdateResult:
     uploaded_bytes: int
     attempts: int
     seconds: float
+    table_warnings: list[tuple[str, str]] = field(default_factory=list)
+    """(collection, reason) for collections the GeoParquet writer refused: they are indexed
+    and searchable, but have no table part in this generation."""
 
 
 def apply_changes(
@@ -92,7 +97,8 @@ def apply_changes(
                 continue
         record_history(bucket, manifest)
         return UpdateResult(
-            manifest, staged.files, staged.bytes, attempt, time.monotonic() - started
+            manifest, staged.files, staged.bytes, attempt, time.monotonic() - started,
+            staged.warnings,
         )
     raise PublishConflict(f"{bucket.url}: lost the manifest race {MAX_ATTEMPTS} times")
 
@@ -102,6 +108,7 @@ class _Staged:
     manifest: Manifest
     files: int
     bytes: int
+    warnings: list[tuple[str, str]]
 
 
 def _stage(
@@ -118,7 +125,7 @@ def _stage(
     with ThreadPoolExecutor(max_workers=1) as pool:
         table = pool.submit(_table, bucket, base, changes, cache, work / "table", build_id)
         write_index(index_dir, changes.upserts, deletes=changes.deletes, fresh=base is None)
-        parts, summaries = table.result()
+        parts, summaries, warnings = table.result()
     meta_key = f"{TANTIVY_PREFIX}meta-{build_id}.json"
     known = {e.key for e in base.tantivy_files} if base else set()
     entries = [
@@ -145,7 +152,7 @@ def _stage(
             "uploaded_bytes": sent,
         },
     )
-    return _Staged(manifest, len(uploads), sent)
+    return _Staged(manifest, len(uploads), sent, warnings)
 
 
 def _table(
@@ -155,14 +162,19 @@ def _table(
     cache: Path,
     work: Path,
     build_id: str,
-) -> tuple[dict[str, LocalPart], dict[str, CollectionSummary]]:
-    """New parts for the affected collections, and the collection summaries after the change."""
+) -> tuple[dict[str, LocalPart], dict[str, CollectionSummary], list[tuple[str, str]]]:
+    """New parts for the affected collections, the collection summaries after the change, and
+    the collections the GeoParquet writer refused (with the reason).
+
+    Items without geometry are indexed but have no table row: stac-geoparquet needs one."""
     new_items: dict[str, list[dict[str, Any]]] = defaultdict(list)
     dropped: dict[str, set[str]] = defaultdict(set)
     collection_json: dict[str, dict[str, Any]] = {}
     for document in changes.upserts:
         if document.kind == f.TYPE_ITEM:
-            new_items[document.collection].append(document.stac())
+            stac = document.stac()
+            if stac.get("geometry") is not None:
+                new_items[document.collection].append(stac)
             dropped[document.collection].add(document.id)
         else:
             collection_json[document.id] = document.stac()
@@ -175,27 +187,33 @@ def _table(
         if key.startswith("collection:"):
             summaries.pop(key.removeprefix("collection:"), None)
     parts: dict[str, LocalPart] = {}
+    warnings: list[tuple[str, str]] = []
     for collection in sorted(set(new_items) | set(dropped)):
         old = [p for p in (base.table_parts if base else []) if p.collection == collection]
         paths = [_cached_part(bucket, p, cache) for p in old]
-        part = merge_part(
-            work / collection_key(collection),
-            collection,
-            paths,
-            dropped[collection],
-            new_items.get(collection, []),
-            collection_json.get(collection),
-        )
+        try:
+            part = merge_part(
+                work / collection_key(collection),
+                collection,
+                paths,
+                dropped[collection],
+                new_items.get(collection, []),
+                collection_json.get(collection),
+            )
+        except (pa.ArrowException, ValueError, TypeError, KeyError) as err:
+            warnings.append((collection, f"the GeoParquet writer refused its items: {err}"))
+            part = None
         summaries[collection] = _summary(part)
         if part is not None:
             parts[f"{TABLE_PREFIX}{partition_name(collection)}/part-{build_id}.parquet"] = part
     for collection in collection_json:
         summaries.setdefault(collection, CollectionSummary(0, None, [None, None]))
-    return parts, {
+    kept = {
         k: v
         for k, v in sorted(summaries.items())
         if v.items or k in collection_json or k in (base.collections if base else {})
     }
+    return parts, kept, warnings
 
 
 def _part_list(

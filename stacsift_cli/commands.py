@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Mapping
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,12 @@ import orjson
 from functions import presign
 from functions.gateway import dispatch, make_server
 from functions.search import make_handler
+from index_builder.build import BuildResult, IncompleteCrawl
 from index_builder.build import build as run_build
 from index_builder.gc import collect as run_gc
+from index_builder.cache import CrawlCache
+from index_builder.crawl import Crawler
+from index_builder.report import CrawlReport
 from index_builder.sample import write_sample
 from stacsift.errors import InvalidParameter, StacsiftError
 from stacsift.index.reader import IndexReader
@@ -24,6 +29,7 @@ from stacsift.query import params
 from stacsift.search import search_items
 from stacsift.settings import PresignSettings, SearchSettings, StoreSettings
 from stacsift.store import open_bucket
+from stacsift_cli import crawling
 
 
 class ServeError(StacsiftError):
@@ -31,28 +37,47 @@ class ServeError(StacsiftError):
 
 
 def build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    bucket = open_bucket(args.root, StoreSettings.from_env(env), create=True)
-    result = run_build(args.sources, bucket, cache_dir=args.cache_dir, full=args.full)
-    counts = result.report.counts
-    crawled = (
-        f"{counts['Catalog']} catalogs, {counts['Collection']} collections, "
-        f"{counts['Item']} items; {len(result.report.skipped)} skipped"
+    store = StoreSettings.from_env(env)
+    bucket = open_bucket(args.root, store, create=True)
+    progress = (
+        crawling.TerminalProgress(sys.stderr) if sys.stderr.isatty() else crawling.LogProgress()
     )
-    if result.manifest is None:
-        print(f"{bucket.url} is up to date ({crawled}); nothing published")
-    else:
-        print(
-            f"generation {result.manifest.generation} published to {bucket.url}: {crawled}; "
-            f"{result.changed} objects written, {result.deleted} deleted"
+    cache_path = crawling.crawl_cache_path(args, env)
+    with contextlib.ExitStack() as stack:
+        cache = stack.enter_context(CrawlCache(cache_path)) if cache_path else None
+        crawler = Crawler(
+            crawling.crawl_options(args),
+            store=store,
+            cache=cache,
+            progress=progress,
         )
-    for skip in result.report.skipped[:20]:
-        print(f"  skipped {skip.href}: {skip.reason}")
-    if len(result.report.skipped) > 20:
-        print(f"  … and {len(result.report.skipped) - 20} more (see --report)")
-    if args.report:
-        report = {"counts": counts, "skipped": [asdict(s) for s in result.report.skipped]}
-        args.report.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+        stack.enter_context(crawler)
+        try:
+            result = run_build(
+                args.sources,
+                bucket,
+                crawler=crawler,
+                strict=args.strict,
+                force=args.force,
+                full=args.full,
+                cache_dir=args.cache_dir,
+            )
+        except IncompleteCrawl as err:
+            _write_report(args, err.report, None)
+            raise
+        finally:
+            progress.finish()
+    for line in crawling.summary(result, bucket.url):
+        print(line)
+    _write_report(args, result.report, result)
     return 0
+
+
+def _write_report(
+    args: argparse.Namespace, report: CrawlReport, result: BuildResult | None
+) -> None:
+    if args.report:
+        args.report.write_bytes(crawling.report_json(report, result, list(args.sources)))
 
 
 def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> SearchSettings:

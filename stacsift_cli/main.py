@@ -26,11 +26,7 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
 
     build = sub.add_parser("build", help="crawl catalogs into an index published at ROOT")
-    build.add_argument("sources", nargs="+", metavar="SOURCE", help="catalog.json path or folder")
-    build.add_argument("--root", required=True, help="folder, file:// or s3://bucket/prefix")
-    build.add_argument("--report", type=Path, help="write the crawl report as JSON here")
-    build.add_argument("--full", action="store_true", help="rebuild instead of updating")
-    build.add_argument("--cache-dir", type=Path, help="local cache of index files")
+    _build_arguments(build)
     build.set_defaults(run=commands.build)
 
     serve = sub.add_parser("serve", help="serve the STAC API over the index at ROOT")
@@ -62,6 +58,75 @@ def parser() -> argparse.ArgumentParser:
     sample.add_argument("directory", type=Path)
     sample.set_defaults(run=commands.sample)
     return top
+
+
+def _build_arguments(build: argparse.ArgumentParser) -> None:
+    build.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help="static catalog, STAC API, item collection or .ndjson file: a path, folder, "
+        "file://, http(s):// or s3:// URL",
+    )
+    build.add_argument("--root", required=True, help="folder, file:// or s3://bucket/prefix")
+    build.add_argument("--report", type=Path, help="write the crawl report as JSON here")
+    build.add_argument(
+        "--strict", action="store_true", help="fail, publishing nothing, if anything is skipped"
+    )
+    build.add_argument(
+        "--full", action="store_true", help="rebuild the index instead of updating it"
+    )
+    build.add_argument(
+        "--force", action="store_true", help="rebuild and publish even if nothing changed"
+    )
+    build.add_argument("--cache-dir", type=Path, help="local cache of index files")
+    crawl = build.add_argument_group("crawling")
+    crawl.add_argument("--max-depth", type=_count, help="follow links at most this deep")
+    crawl.add_argument("--max-items", type=_count, help="stop after this many items")
+    crawl.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="only collections whose id matches (fnmatch, e.g. 'sentinel-*'); repeatable",
+    )
+    crawl.add_argument(
+        "--exclude", action="append", default=[], metavar="PATTERN", help="leave out; repeatable"
+    )
+    crawl.add_argument("--concurrency", type=_positive, default=16, help="fetches at once")
+    crawl.add_argument("--per-host", type=_positive, default=8, help="fetches at once per host")
+    crawl.add_argument("--timeout", type=float, default=30.0, help="seconds per network step")
+    crawl.add_argument("--retries", type=_count, default=4, help="retries per document")
+    crawl.add_argument(
+        "--max-document-bytes", type=_positive, default=32 * 1024 * 1024, help="size cap"
+    )
+    crawl.add_argument("--page-size", type=_positive, default=250, help="STAC API page limit")
+    crawl.add_argument(
+        "--items-via",
+        choices=["auto", "items", "search", "search-post"],
+        default="auto",
+        help="how to list a STAC API's items (default: /collections/{id}/items if offered)",
+    )
+    crawl.add_argument(
+        "--crawl-cache",
+        type=Path,
+        help="validators and bodies of remote documents (default ~/.cache/stacsift/crawl.sqlite)",
+    )
+    crawl.add_argument("--no-crawl-cache", action="store_true", help="fetch everything afresh")
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
