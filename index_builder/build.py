@@ -97,10 +97,22 @@ def build(
             if previous is not None and not rebuild and _same_crawl(previous, names, digest):
                 logger.info("unchanged since generation %s; nothing published", previous.generation)
                 return BuildResult(previous, report, unchanged=True)
-            objects = ((name, obj) for name, spool in zip(names, spools, strict=True)
-                       for obj in spool.read())
-            return build_objects(objects, names, bucket, report, work_dir, strict=strict,
-                                 digest=digest, full=rebuild, cache_dir=cache_dir)
+            objects = (
+                (name, obj)
+                for name, spool in zip(names, spools, strict=True)
+                for obj in spool.read()
+            )
+            return build_objects(
+                objects,
+                names,
+                bucket,
+                report,
+                work_dir,
+                strict=strict,
+                digest=digest,
+                full=rebuild,
+                cache_dir=cache_dir,
+            )
     finally:
         if own:
             active.close()
@@ -141,7 +153,8 @@ def build_objects(
             logger.info("nothing changed at %s", bucket.url)
             return BuildResult(previous, report, collector.duplicates, unchanged=True)
     stats: dict[str, object] = {
-        "counts": dict(report.counts), "skipped": len(report.skipped),
+        "counts": dict(report.counts),
+        "skipped": len(report.skipped),
         "duplicates": len(collector.duplicates),
         "crawl_seconds": round(time.monotonic() - started, 3),
     }
@@ -152,8 +165,9 @@ def build_objects(
     for collection, reason in result.table_warnings:
         report.warn(f"collection:{collection}", reason)
     logger.info("published generation %s to %s", result.manifest.generation, bucket.url)
-    return BuildResult(result.manifest, report, collector.duplicates, False, result,
-                       len(upserts), len(deletes))
+    return BuildResult(
+        result.manifest, report, collector.duplicates, False, result, len(upserts), len(deletes)
+    )
 
 
 def _same_crawl(previous: Manifest, sources: list[str], digest: str) -> bool:

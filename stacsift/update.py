@@ -97,7 +97,11 @@ def apply_changes(
                 continue
         record_history(bucket, manifest)
         return UpdateResult(
-            manifest, staged.files, staged.bytes, attempt, time.monotonic() - started,
+            manifest,
+            staged.files,
+            staged.bytes,
+            attempt,
+            time.monotonic() - started,
             staged.warnings,
         )
     raise PublishConflict(f"{bucket.url}: lost the manifest race {MAX_ATTEMPTS} times")
@@ -167,21 +171,7 @@ def _table(
     the collections the GeoParquet writer refused (with the reason).
 
     Items without geometry are indexed but have no table row: stac-geoparquet needs one."""
-    new_items: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    dropped: dict[str, set[str]] = defaultdict(set)
-    collection_json: dict[str, dict[str, Any]] = {}
-    for document in changes.upserts:
-        if document.kind == f.TYPE_ITEM:
-            stac = document.stac()
-            if stac.get("geometry") is not None:
-                new_items[document.collection].append(stac)
-            dropped[document.collection].add(document.id)
-        else:
-            collection_json[document.id] = document.stac()
-    for key in changes.deletes:
-        if key.startswith("item:"):
-            collection, _, item_id = key.removeprefix("item:").partition("/")
-            dropped[collection].add(item_id)
+    new_items, dropped, collection_json = _table_changes(changes)
     summaries = dict(base.collections) if base else {}
     for key in changes.deletes:
         if key.startswith("collection:"):
@@ -214,6 +204,28 @@ def _table(
         if v.items or k in collection_json or k in (base.collections if base else {})
     }
     return parts, kept, warnings
+
+
+def _table_changes(
+    changes: Changes,
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, set[str]], dict[str, dict[str, Any]]]:
+    """(new rows, ids to drop) per collection, and the upserted collections' JSON."""
+    new_items: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    dropped: dict[str, set[str]] = defaultdict(set)
+    collection_json: dict[str, dict[str, Any]] = {}
+    for document in changes.upserts:
+        if document.kind == f.TYPE_ITEM:
+            stac = document.stac()
+            if stac.get("geometry") is not None:
+                new_items[document.collection].append(stac)
+            dropped[document.collection].add(document.id)
+        else:
+            collection_json[document.id] = document.stac()
+    for key in changes.deletes:
+        if key.startswith("item:"):
+            collection, _, item_id = key.removeprefix("item:").partition("/")
+            dropped[collection].add(item_id)
+    return new_items, dropped, collection_json
 
 
 def _part_list(

@@ -18,9 +18,9 @@ from functions.gateway import dispatch, make_server
 from functions.search import make_handler
 from index_builder.build import BuildResult, IncompleteCrawl
 from index_builder.build import build as run_build
-from index_builder.gc import collect as run_gc
 from index_builder.cache import CrawlCache
 from index_builder.crawl import Crawler
+from index_builder.gc import collect as run_gc
 from index_builder.report import CrawlReport
 from index_builder.sample import write_sample
 from stacsift.errors import InvalidParameter, StacsiftError

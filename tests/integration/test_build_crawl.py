@@ -17,8 +17,8 @@ import orjson
 
 from index_builder.build import build
 from index_builder.cache import CrawlCache
-from index_builder.publish import current_manifest
 from stacsift.index.manifest import MANIFEST_KEY
+from stacsift.index.publish import current_manifest
 from stacsift.index.reader import IndexReader
 from stacsift.query.params import SearchRequest
 from stacsift.search import search_items

@@ -34,6 +34,7 @@ import rasterio
 from rasterio.windows import Window
 
 from index_builder.build import build
+from index_builder.crawl import Crawler
 from stacsift.settings import StoreSettings
 from stacsift.store import open_bucket
 from tests.conftest import PROJECT
@@ -75,12 +76,14 @@ def stack(
     for key in (COG_KEY, "secret/cog.tif"):
         client.upload_file(str(fixtures / COG), bucket, key)
     client.upload_file(str(fixtures / COG), other, "public/cog.tif")
-    catalog = upload_catalog(client, fixtures / CATALOG, bucket, "esa-cci-lc")
-    build(
-        [str(item_located_copy(catalog, f"s3://{bucket}/esa-cci-lc", work))],
-        open_bucket(f"s3://{bucket}/index", localstack, create=True),
-        work_dir=work,
-    )
+    upload_catalog(client, fixtures / CATALOG, bucket, "esa-cci-lc")
+    with Crawler(store=localstack) as crawler:  # the catalog is crawled from the bucket itself
+        build(
+            [f"s3://{bucket}/esa-cci-lc/catalog.json"],
+            open_bucket(f"s3://{bucket}/index", localstack, create=True),
+            work_dir=work,
+            crawler=crawler,
+        )
     port = free_port()
     env = serve_env(localstack, counting_proxy, f"{bucket}/public,{bucket}/esa-cci-lc")
     with (work / "serve.log").open("wb") as log:
@@ -115,26 +118,6 @@ def upload_catalog(client: Any, folder: Path, bucket: str, prefix: str) -> Path:
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         client.upload_file(str(path), bucket, f"{prefix}/{path.relative_to(folder).as_posix()}")
     return folder
-
-
-def item_located_copy(folder: Path, location: str, work: Path) -> Path:
-    """A copy of the catalog's JSON whose items carry a ``self`` link to their uploaded copy.
-
-    The crawler reads local catalogs only (crawling s3:// is being added elsewhere), so the index
-    is built from this local copy; the self links say where the items live in the bucket, and
-    their relative asset hrefs resolve against them, as they would in a catalog crawled there.
-    """
-    copy_root = work / "catalog"
-    for path in folder.rglob("*.json"):
-        relative = path.relative_to(folder).as_posix()
-        data = orjson.loads(path.read_bytes())
-        if data.get("type") == "Feature":
-            data["links"] = [lk for lk in data["links"] if lk.get("rel") != "self"]
-            data["links"].append({"rel": "self", "href": f"{location}/{relative}"})
-        target = copy_root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(orjson.dumps(data))
-    return copy_root / "catalog.json"
 
 
 def serve_env(store: StoreSettings, endpoint: str, allow: str) -> dict[str, str]:

@@ -45,7 +45,7 @@ def test_builds_publish_generations_and_readers_follow(
     assert (first.manifest.generation, second.manifest.generation) == (1, 2)
     assert search_items(first, SearchRequest(limit=100)).matched == 8
     assert search_items(second, SearchRequest(limit=100)).matched == 8 + 62
-    assert unchanged.manifest is None
+    assert unchanged.unchanged and unchanged.manifest.generation == 2
     assert replaced.manifest is not None and third.manifest.generation == 3
     assert search_items(third, SearchRequest(limit=100)).matched == 62
     assert current_manifest(bucket)[0] == third.manifest
