@@ -1,6 +1,7 @@
 """The presign Lambda: presigned GET URLs for allow-listed objects, so COG readers need no keys.
 
-Routes (errors are JSON ``{"code", "description"}`` with the status from :data:`STATUS`):
+Routes (errors are JSON ``{"code", "description"}`` with the status of
+:data:`functions.http.STATUS`):
 
 - ``GET /sign?href=…[&expires=…][&redirect=true]`` — one href: JSON with the URL and its expiry,
   or a ``307`` to the URL (what ``/vsicurl/`` and browsers follow);
@@ -28,13 +29,17 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import stac_api
+from functions.http import (
+    base_url,
+    error_response,
+    json_response,
+    status_of,
+    unexpected_response,
+)
 from stacsift.errors import (
     IndexUnavailable,
     InvalidParameter,
-    NotAllowed,
-    NotFound,
     StacsiftError,
-    StoreError,
 )
 from stacsift.index.reader import IndexReader, OpenIndex
 from stacsift.search import Hit, get_item
@@ -44,13 +49,6 @@ from stacsift.store import open_bucket
 
 logger = Logger(service="stacsift-presign")
 
-STATUS: dict[type[StacsiftError], tuple[int, str]] = {
-    InvalidParameter: (400, "InvalidParameterValue"),
-    NotAllowed: (403, "Forbidden"),
-    NotFound: (404, "NotFound"),
-    IndexUnavailable: (503, "IndexUnavailable"),
-    StoreError: (503, "StoreUnavailable"),
-}
 NO_STORE = {"Cache-Control": "no-store"}  # signed URLs are bearer tokens: keep them out of caches
 
 
@@ -83,7 +81,7 @@ class _Api:
         logger.info("signed %s for %ss", href, expires)
         if redirect:
             return Response(307, headers={"Location": signed.url, **NO_STORE}, body="")
-        return _json(_signed_out(signed) | {"expires_in": expires}, headers=NO_STORE)
+        return json_response(_signed_out(signed) | {"expires_in": expires}, headers=NO_STORE)
 
     def sign_post(self) -> Response[str]:
         hrefs, raw_expires = _hrefs_body(self.app.current_event.decoded_body, self.settings)
@@ -93,7 +91,7 @@ class _Api:
         refused = sum(1 for r in results if not isinstance(r, Signed))
         logger.info("signed %s of %s hrefs for %ss", len(out) - refused, len(out), expires)
         body = {"expiry": rfc3339(expiry), "expires_in": expires, "hrefs": out}
-        return _json(body, headers=NO_STORE)
+        return json_response(body, headers=NO_STORE)
 
     def sign_item(self, collection_id: str, item_id: str) -> Response[str]:
         expires = self.signing.expires(self.query().get("expires"))
@@ -101,7 +99,7 @@ class _Api:
         signed = self.signing.sign_item(hit.obj, expires, source=hit.href)
         logger.info("signed %s assets of item %s for %ss", len(signed.signed), item_id, expires)
         body = stac_api.item_out(self.base(), Hit(signed.item, hit.href))
-        return _json(body, stac_api.GEOJSON, headers=NO_STORE)
+        return json_response(body, stac_api.GEOJSON, headers=NO_STORE)
 
     def index(self) -> OpenIndex:
         if self.reader is None:
@@ -114,31 +112,21 @@ class _Api:
         return self.reader.current()
 
     def base(self) -> str:
-        event = self.app.current_event
-        host = event.headers.get("host") or event.request_context.domain_name
-        proto = event.headers.get("x-forwarded-proto") or "https"
-        return f"{proto}://{host}"
+        return base_url(self.app.current_event)
 
     def error(self, err: StacsiftError) -> Response[str]:
-        status, code = _status(err)
-        if status >= 500:
-            logger.exception("request failed")
-        elif status == 403:
-            logger.info("refused: %s", err)
-        return _json({"code": code, "description": str(err)}, status=status)
+        return error_response(err, logger)
 
     def unexpected(self, _: Exception) -> Response[str]:
-        logger.exception("unexpected error")
-        body = {"code": "ServerError", "description": "internal error; see the function's logs"}
-        return _json(body, status=500)
+        return unexpected_response(logger)
 
     def not_found(self, _: Exception) -> Response[str]:
         path = self.app.current_event.path
         if path == "/sign" or path.startswith("/sign/"):
             method = self.app.current_event.http_method
             body = {"code": "MethodNotAllowed", "description": f"{method} is not served on {path}"}
-            return _json(body, status=405, headers={"Allow": "GET, POST, OPTIONS"})
-        return _json({"code": "NotFound", "description": f"no route {path}"}, status=404)
+            return json_response(body, status=405, headers={"Allow": "GET, POST, OPTIONS"})
+        return json_response({"code": "NotFound", "description": f"no route {path}"}, status=404)
 
 
 def create_app(
@@ -158,16 +146,12 @@ def create_app(
     return app
 
 
-def _status(err: StacsiftError) -> tuple[int, str]:
-    return next((v for k, v in STATUS.items() if isinstance(err, k)), (500, "ServerError"))
-
-
 def _signed_out(signed: Signed) -> dict[str, Any]:
     return {"href": signed.href, "url": signed.url, "expiry": rfc3339(signed.expiry)}
 
 
 def _refused(err: StacsiftError) -> dict[str, Any]:
-    status, code = _status(err)
+    status, code = status_of(err)
     href = getattr(err, "href", None)
     return {"href": href, "status": status, "code": code, "description": str(err)}
 
@@ -197,20 +181,6 @@ def _flag(name: str, value: str | None) -> bool:
     if text in ("1", "true", "yes"):
         return True
     raise InvalidParameter(name, f"must be true or false, got {value!r}")
-
-
-def _json(
-    body: dict[str, Any],
-    content_type: str = "application/json",
-    status: int = 200,
-    headers: dict[str, str] | None = None,
-) -> Response[str]:
-    return Response(
-        status_code=status,
-        content_type=content_type,
-        body=orjson.dumps(body).decode(),
-        headers=headers,
-    )
 
 
 def make_handler(

@@ -1,7 +1,7 @@
 """The search Lambda: a STAC API v1.0.0 (core, collections, features, item search) over the index.
 
 Thin by design: routes parse parameters with the core, call the core, and shape STAC JSON with
-:mod:`functions.stac_api`. Errors map to HTTP statuses in one table (:data:`STATUS`).
+:mod:`functions.stac_api`. Errors map to HTTP statuses in one table (:data:`functions.http.STATUS`).
 """
 
 from __future__ import annotations
@@ -19,12 +19,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import openapi, stac_api
+from functions.http import (
+    base_url,
+    error_response,
+    json_response,
+    unexpected_response,
+)
 from stacsift.errors import (
-    IndexUnavailable,
     InvalidParameter,
-    NotFound,
     StacsiftError,
-    StoreError,
 )
 from stacsift.index import schema
 from stacsift.index.reader import IndexReader, OpenIndex
@@ -36,12 +39,6 @@ from stacsift.store import open_bucket
 
 logger = Logger(service="stacsift-search")
 
-STATUS: dict[type[StacsiftError], tuple[int, str]] = {
-    InvalidParameter: (400, "InvalidParameterValue"),
-    NotFound: (404, "NotFound"),
-    IndexUnavailable: (503, "IndexUnavailable"),
-    StoreError: (503, "StoreUnavailable"),
-}
 COLLECTION_SEARCH_PARAMS = ("q", "bbox", "datetime", "limit", "token")
 
 
@@ -65,34 +62,31 @@ class _Api:
         return self.reader.current()
 
     def base(self) -> str:
-        event = self.app.current_event
-        host = event.headers.get("host") or event.request_context.domain_name
-        proto = event.headers.get("x-forwarded-proto") or "https"
-        return f"{proto}://{host}"
+        return base_url(self.app.current_event)
 
     def query(self) -> dict[str, Any]:
         return dict(self.app.current_event.query_string_parameters or {})
 
     def landing(self) -> Response[str]:
         collections = list_collections(self.index())
-        return _json(stac_api.landing_page(self.base(), collections, stac_api.CONFORMANCE))
+        return json_response(stac_api.landing_page(self.base(), collections, stac_api.CONFORMANCE))
 
     def conformance(self) -> Response[str]:
-        return _json({"conformsTo": stac_api.CONFORMANCE})
+        return json_response({"conformsTo": stac_api.CONFORMANCE})
 
     def api(self) -> Response[str]:
-        return _json(openapi.document(self.base()), stac_api.OPENAPI)
+        return json_response(openapi.document(self.base()), stac_api.OPENAPI)
 
     def api_html(self) -> Response[str]:
         return Response(200, "text/html; charset=utf-8", openapi.html(self.base()))
 
     def queryables(self) -> Response[str]:
-        return _json(openapi.queryables(self.base()), "application/schema+json")
+        return json_response(openapi.queryables(self.base()), "application/schema+json")
 
     def collection_queryables(self, collection_id: str) -> Response[str]:
         cid = unquote(collection_id)
         get_collection(self.index(), cid)
-        return _json(openapi.queryables(self.base(), cid), "application/schema+json")
+        return json_response(openapi.queryables(self.base(), cid), "application/schema+json")
 
     def collections(self) -> Response[str]:
         raw = self.query()
@@ -103,11 +97,11 @@ class _Api:
         page = search_items(self.index(), request, kind=schema.TYPE_COLLECTION)
         base = self.base()
         self_url = f"{base}/collections"
-        return _json(stac_api.collections_out(base, page, self_url, raw))
+        return json_response(stac_api.collections_out(base, page, self_url, raw))
 
     def collection(self, collection_id: str) -> Response[str]:
         found = get_collection(self.index(), unquote(collection_id))
-        return _json(stac_api.collection_out(self.base(), found))
+        return json_response(stac_api.collection_out(self.base(), found))
 
     def collection_items(self, collection_id: str) -> Response[str]:
         cid = unquote(collection_id)
@@ -118,7 +112,7 @@ class _Api:
 
     def item(self, collection_id: str, item_id: str) -> Response[str]:
         found = get_item(self.index(), unquote(collection_id), unquote(item_id))
-        return _json(stac_api.item_out(self.base(), found), stac_api.GEOJSON)
+        return json_response(stac_api.item_out(self.base(), found), stac_api.GEOJSON)
 
     def search_get(self) -> Response[str]:
         raw = self.query()
@@ -137,24 +131,17 @@ class _Api:
         body = stac_api.item_collection(
             self.base(), path, page, raw, post=post, fields=request.fields
         )
-        return _json(body, stac_api.GEOJSON)
+        return json_response(body, stac_api.GEOJSON)
 
     def error(self, err: StacsiftError) -> Response[str]:
-        status, code = next(
-            (v for k, v in STATUS.items() if isinstance(err, k)), (500, "ServerError")
-        )
-        if status >= 500:
-            logger.exception("request failed")
-        return _json({"code": code, "description": str(err)}, status=status)
+        return error_response(err, logger)
 
     def unexpected(self, _: Exception) -> Response[str]:
-        logger.exception("unexpected error")
-        body = {"code": "ServerError", "description": "internal error; see the function's logs"}
-        return _json(body, status=500)
+        return unexpected_response(logger)
 
     def not_found(self, _: Exception) -> Response[str]:
         path = self.app.current_event.path
-        return _json({"code": "NotFound", "description": f"no route {path}"}, status=404)
+        return json_response({"code": "NotFound", "description": f"no route {path}"}, status=404)
 
 
 ROUTES: list[tuple[str, str, str]] = [
@@ -195,12 +182,6 @@ def _json_body(body: str | None) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise InvalidParameter("body", "must be a JSON object")
     return parsed
-
-
-def _json(
-    body: dict[str, Any], content_type: str = "application/json", status: int = 200
-) -> Response[str]:
-    return Response(status_code=status, content_type=content_type, body=orjson.dumps(body).decode())
 
 
 def make_handler(

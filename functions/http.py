@@ -1,0 +1,71 @@
+"""What every function's HTTP edge shares: the one error → status table, JSON responses, and
+the base URL of the request (for links)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+from stacsift.errors import (
+    IndexUnavailable,
+    InvalidParameter,
+    NotAllowed,
+    NotFound,
+    StacsiftError,
+    StoreError,
+)
+
+STATUS: dict[type[StacsiftError], tuple[int, str]] = {
+    InvalidParameter: (400, "InvalidParameterValue"),
+    NotAllowed: (403, "Forbidden"),
+    NotFound: (404, "NotFound"),
+    IndexUnavailable: (503, "IndexUnavailable"),
+    StoreError: (503, "StoreUnavailable"),
+}
+INTERNAL = {"code": "ServerError", "description": "internal error; see the function's logs"}
+
+
+def status_of(err: StacsiftError) -> tuple[int, str]:
+    """(HTTP status, error code) for a deliberate error; anything unlisted is a 500."""
+    return next((v for k, v in STATUS.items() if isinstance(err, k)), (500, "ServerError"))
+
+
+def json_response(
+    body: dict[str, Any],
+    content_type: str = "application/json",
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=content_type,
+        body=orjson.dumps(body).decode(),
+        headers=headers,
+    )
+
+
+def error_response(err: StacsiftError, logger: Logger) -> Response[str]:
+    """``{"code", "description"}`` with the status of :data:`STATUS`; 5xx are logged in full."""
+    status, code = status_of(err)
+    if status >= 500:
+        logger.exception("request failed")
+    elif status == 403:
+        logger.info("refused: %s", err)
+    return json_response({"code": code, "description": str(err)}, status=status)
+
+
+def unexpected_response(logger: Logger) -> Response[str]:
+    """A bug, not bad input: logged with its traceback, answered without one."""
+    logger.exception("unexpected error")
+    return json_response(INTERNAL, status=500)
+
+
+def base_url(event: APIGatewayProxyEventV2) -> str:
+    """``proto://host`` of the request, for links back into the API."""
+    host = event.headers.get("host") or event.request_context.domain_name
+    proto = event.headers.get("x-forwarded-proto") or "https"
+    return f"{proto}://{host}"
