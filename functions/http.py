@@ -3,12 +3,16 @@ the base URL of the request (for links)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import orjson
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stacsift.errors import (
     IndexUnavailable,
@@ -69,3 +73,18 @@ def base_url(event: APIGatewayProxyEventV2) -> str:
     host = event.headers.get("host") or event.request_context.domain_name
     proto = event.headers.get("x-forwarded-proto") or "https"
     return f"{proto}://{host}"
+
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def lambda_handler(build_app: Callable[[], APIGatewayHttpResolver], logger: Logger) -> Handler:
+    """A Lambda handler that builds its app on first use (so importing it reads no settings)
+    and logs with the API Gateway request id as correlation id."""
+    app = cache(build_app)
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app().resolve(event, context)
+
+    return handle

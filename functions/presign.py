@@ -17,22 +17,20 @@ signer.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from functools import cache
 from typing import Any
 from urllib.parse import unquote
 
 import orjson
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import stac_api
 from functions.http import (
+    Handler,
     base_url,
     error_response,
     json_response,
+    lambda_handler,
     status_of,
     unexpected_response,
 )
@@ -41,11 +39,10 @@ from stacsift.errors import (
     InvalidParameter,
     StacsiftError,
 )
-from stacsift.index.reader import IndexReader, OpenIndex
+from stacsift.index.reader import IndexReader, OpenIndex, open_reader
 from stacsift.search import Hit, get_item
 from stacsift.settings import PresignSettings
 from stacsift.signing.presigner import Presigner, Signed, presigner, rfc3339
-from stacsift.store import open_bucket
 
 logger = Logger(service="stacsift-presign")
 
@@ -105,9 +102,11 @@ class _Api:
         if self.reader is None:
             if not self.settings.root:
                 raise IndexUnavailable("no index configured for item signing: set STACSIFT_ROOT")
-            bucket = open_bucket(self.settings.root, self.settings.store)
-            self.reader = IndexReader(
-                bucket, self.settings.cache_dir, self.settings.manifest_ttl_seconds
+            self.reader = open_reader(
+                self.settings.root,
+                self.settings.store,
+                self.settings.cache_dir,
+                self.settings.manifest_ttl_seconds,
             )
         return self.reader.current()
 
@@ -185,21 +184,14 @@ def _flag(name: str, value: str | None) -> bool:
 
 def make_handler(
     settings: PresignSettings | None = None, reader: IndexReader | None = None
-) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+) -> Handler:
     """A Lambda handler for ``settings`` (read from the environment on first use when None).
 
     ``reader`` lets a local server share one opened index with the search function.
     """
-
-    @cache
-    def app() -> APIGatewayHttpResolver:
-        return create_app(settings or PresignSettings.from_env(os.environ), reader)
-
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return app().resolve(event, context)
-
-    return handle
+    return lambda_handler(
+        lambda: create_app(settings or PresignSettings.from_env(os.environ), reader), logger
+    )
 
 
 handler = make_handler()

@@ -7,22 +7,20 @@ Thin by design: routes parse parameters with the core, call the core, and shape 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from functools import cache
 from typing import Any
 from urllib.parse import unquote
 
 import orjson
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import openapi, stac_api
 from functions.http import (
+    Handler,
     base_url,
     error_response,
     json_response,
+    lambda_handler,
     unexpected_response,
 )
 from stacsift.errors import (
@@ -30,12 +28,11 @@ from stacsift.errors import (
     StacsiftError,
 )
 from stacsift.index import schema
-from stacsift.index.reader import IndexReader, OpenIndex
+from stacsift.index.reader import IndexReader, OpenIndex, open_reader
 from stacsift.query import params
 from stacsift.query.request import Limits, parse_search
 from stacsift.search import get_collection, get_item, list_collections, search_items
 from stacsift.settings import SearchSettings
-from stacsift.store import open_bucket
 
 logger = Logger(service="stacsift-search")
 
@@ -55,9 +52,11 @@ class _Api:
 
     def index(self) -> OpenIndex:
         if self.reader is None:
-            bucket = open_bucket(self.settings.root, self.settings.store)
-            self.reader = IndexReader(
-                bucket, self.settings.cache_dir, self.settings.manifest_ttl_seconds
+            self.reader = open_reader(
+                self.settings.root,
+                self.settings.store,
+                self.settings.cache_dir,
+                self.settings.manifest_ttl_seconds,
             )
         return self.reader.current()
 
@@ -186,21 +185,14 @@ def _json_body(body: str | None) -> dict[str, Any]:
 
 def make_handler(
     settings: SearchSettings | None = None, reader: IndexReader | None = None
-) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+) -> Handler:
     """A Lambda handler for ``settings`` (read from the environment on first use when None).
 
     ``reader`` lets a local server share one opened index between functions.
     """
-
-    @cache
-    def app() -> APIGatewayHttpResolver:
-        return create_app(settings or SearchSettings.from_env(os.environ), reader)
-
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return app().resolve(event, context)
-
-    return handle
+    return lambda_handler(
+        lambda: create_app(settings or SearchSettings.from_env(os.environ), reader), logger
+    )
 
 
 handler = make_handler()

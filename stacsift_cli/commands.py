@@ -24,7 +24,7 @@ from index_builder.gc import collect as run_gc
 from index_builder.report import CrawlReport
 from index_builder.sample import write_sample
 from stacsift.errors import InvalidParameter, StacsiftError
-from stacsift.index.reader import IndexReader
+from stacsift.index.reader import IndexReader, open_reader
 from stacsift.query import params
 from stacsift.search import search_items
 from stacsift.settings import PresignSettings, SearchSettings, StoreSettings
@@ -176,8 +176,9 @@ def sample(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _reader(settings: SearchSettings) -> IndexReader:
-    bucket = open_bucket(settings.root, settings.store)
-    return IndexReader(bucket, settings.cache_dir, settings.manifest_ttl_seconds)
+    return open_reader(
+        settings.root, settings.store, settings.cache_dir, settings.manifest_ttl_seconds
+    )
 
 
 def _print_table(features: list[dict[str, Any]], matched: int) -> None:

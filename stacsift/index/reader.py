@@ -22,7 +22,8 @@ import tantivy
 
 from stacsift.errors import IndexFormatError, IndexUnavailable, NotFound, StacsiftError
 from stacsift.index.manifest import MANIFEST_KEY, Manifest
-from stacsift.store import Bucket
+from stacsift.settings import StoreSettings
+from stacsift.store import Bucket, open_bucket
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,13 @@ class IndexReader:
             ) from err
         logger.info("opened generation %s of %s", manifest.generation, self.bucket.url)
         return OpenIndex(manifest, etag, index)
+
+
+def open_reader(
+    root: str, store: StoreSettings, cache_dir: Path, ttl_seconds: float
+) -> IndexReader:
+    """A reader of the index at ``root`` (a folder, ``file://`` or ``s3://`` URL)."""
+    return IndexReader(open_bucket(root, store), cache_dir, ttl_seconds)
 
 
 def cache_root(bucket: Bucket, cache_dir: Path) -> Path:
