@@ -1,101 +1,206 @@
-"""A coarse grid over the globe whose cells are indexed as terms, to prefilter bbox queries.
+"""Space and time buckets indexed as terms, so bbox and datetime filters rarely scan.
 
-Range clauses on four fast fields are exact but scan every document; a term set of the grid
-cells a query box covers is answered from the inverted index and drives the intersection, so
-the exact range clauses only check the candidates. Objects covering many cells (continents,
-the whole globe, antimeridian crossers) are indexed as one ``big`` term and always checked.
+Range clauses on fast fields are exact but scan every document they are asked about. The index
+therefore also holds, per object, the cells of a quadtree over the globe that its bbox touches
+(at several depths) and the calendar months its interval touches. A query is covered by cells
+(months) of two kinds:
+
+- **inner** ones lie wholly inside the query: every object posted in them matches, no range
+  check needed;
+- **edge** ones straddle its border: their objects are candidates that the exact range clauses
+  check, together with the objects too big to be posted cell by cell (``big``, ``long``).
+
+Cells are half-open (``[west, east)``, the last column and row closed at 180° and 90°), and
+both an object's cells and a query's cells come from the same exact index computation, so an
+object posted in an inner cell always touches the query.
 """
 
 from __future__ import annotations
 
+import calendar
 import math
 import time
+from dataclasses import dataclass
+from functools import cache
 
-LEVELS = (2.0, 16.0)  # cell sizes in degrees, finest first
+# Quadtree depths, finest first: a cell at depth d is 180 / 2**d degrees square
+# (2.8125°, 5.625°, 11.25°, 22.5°). Sizes are binary fractions, so cell bounds are exact floats.
+DEPTHS = (6, 5, 4, 3)
+FINEST, COARSEST = DEPTHS[0], DEPTHS[-1]
 MAX_ITEM_CELLS = 64
-MAX_QUERY_CELLS = 2048
-MAX_QUERY_FRACTION = 0.25  # larger boxes gain nothing from a prefilter
+MAX_QUERY_TERMS = 1024
 BIG = "big"
 
+Box = tuple[float, float, float, float]
 
-def item_terms(bbox: tuple[float, float, float, float]) -> list[str]:
-    """The cell terms to index for an object's bbox: its cells at every level (or that level's
-    ``big`` term when it covers too many)."""
-    west, south, east, north = bbox
-    if not all(map(math.isfinite, bbox)) or west > east or south > north:
-        return [f"{level}:{BIG}" for level in range(len(LEVELS))]
+
+@dataclass(frozen=True)
+class Cover:
+    """The terms of a query: ``inner`` ones match outright, ``edge`` ones need the exact check."""
+
+    inner: list[str]
+    edge: list[str]
+
+
+def _size(depth: int) -> float:
+    return 180.0 / (1 << depth)
+
+
+def _index(value: float, origin: float, size: float, count: int) -> int:
+    """The cell of ``value`` on an axis: ``origin + i * size <= value < origin + (i+1) * size``,
+    exactly (the division's rounding is corrected against the exact cell bounds)."""
+    i = min(count - 1, max(0, int((value - origin) // size)))
+    while i > 0 and origin + i * size > value:
+        i -= 1
+    while i < count - 1 and origin + (i + 1) * size <= value:
+        i += 1
+    return i
+
+
+def _span(box: Box, depth: int) -> tuple[int, int, int, int]:
+    """(x0, x1, y0, y1): the columns and rows of cells at ``depth`` that ``box`` touches."""
+    west, south, east, north = box
+    size = _size(depth)
+    columns, rows = 2 << depth, 1 << depth
+    return (
+        _index(west, -180.0, size, columns),
+        _index(east, -180.0, size, columns),
+        _index(south, -90.0, size, rows),
+        _index(north, -90.0, size, rows),
+    )
+
+
+def _in_world(box: Box) -> bool:
+    west, south, east, north = box
+    return -180.0 <= west <= east <= 180.0 and -90.0 <= south <= north <= 90.0
+
+
+def cell_prefix(kind: str) -> str:
+    """Collections' cells are terms of their own, so an item query's cells never match one."""
+    return "" if kind == "item" else f"{kind}:"
+
+
+def item_terms(bbox: Box, prefix: str = "") -> list[str]:
+    """The cell terms of an object's bbox at every depth (or that depth's ``big`` term when it
+    touches too many cells, or is not a box inside the world)."""
+    if not all(map(math.isfinite, bbox)) or not _in_world(bbox):
+        return [f"{prefix}{depth}:{BIG}" for depth in DEPTHS]
     terms: list[str] = []
-    for level, size in enumerate(LEVELS):
-        columns, rows = int(360.0 / size) - 1, int(180.0 / size) - 1
-        x0 = min(columns, max(0, int((west + 180.0) // size)))
-        x1 = min(columns, max(0, int((east + 180.0) // size)))
-        y0 = min(rows, max(0, int((south + 90.0) // size)))
-        y1 = min(rows, max(0, int((north + 90.0) // size)))
+    for depth in DEPTHS:
+        x0, x1, y0, y1 = _span(bbox, depth)
         if (x1 - x0 + 1) * (y1 - y0 + 1) > MAX_ITEM_CELLS:
-            terms.append(f"{level}:{BIG}")
+            terms.append(f"{prefix}{depth}:{BIG}")
         else:
-            terms += [f"{level}:{x}:{y}" for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+            terms += _cells(f"{prefix}{depth}", range(x0, x1 + 1), range(y0, y1 + 1))
     return terms
 
 
-def query_terms(bbox: tuple[float, float, float, float]) -> list[str] | None:
-    """Cell terms covering a query bbox at the finest level where they are few, plus that
-    level's ``big`` term; None when even the coarsest level would not narrow anything."""
+def query_cover(bbox: Box, prefix: str = "") -> Cover | None:
+    """Inner and edge cell terms of a query bbox (across 180° when west > east); the finest
+    depth's ``big`` term is always an edge term. None when it would take too many terms.
+
+    The cells inside the query form a rectangle at every depth; each depth contributes the
+    part of its rectangle that the coarser depth's rectangle does not already cover, and the
+    edge is what the query touches at the finest depth outside its rectangle.
+    """
+    if not all(map(math.isfinite, bbox)):
+        return None
     west, south, east, north = bbox
     boxes = [bbox] if west <= east else [(west, south, 180.0, north), (-180.0, south, east, north)]
-    area = sum((b[2] - b[0]) * (b[3] - b[1]) for b in boxes)
-    if area > MAX_QUERY_FRACTION * 360.0 * 180.0:
-        return None
-    for level, size in enumerate(LEVELS):
-        covers = [_cells(box, size, MAX_QUERY_CELLS) for box in boxes]
-        if all(c is not None for c in covers):
-            cells = [c for cover in covers for c in cover or []]
-            if len(cells) <= MAX_QUERY_CELLS:
-                return [f"{level}:{c}" for c in cells] + [f"{level}:{BIG}"]
-    return None
+    inner: list[str] = []
+    edge: list[str] = [f"{prefix}{FINEST}:{BIG}"]
+    for box in boxes:
+        clipped = _clip(box)
+        if clipped is not None:
+            _cover_box(clipped, prefix, inner, edge)
+        if len(inner) + len(edge) > MAX_QUERY_TERMS:
+            return None
+    return Cover(inner, edge)
 
 
-def _cells(bbox: tuple[float, float, float, float], size: float, limit: int) -> list[str] | None:
-    west, south, east, north = bbox
-    if not all(map(math.isfinite, bbox)) or west > east or south > north:
-        return None
-    x0, x1 = _index(west, -180.0, size, 360.0), _index(east, -180.0, size, 360.0)
-    y0, y1 = _index(south, -90.0, size, 180.0), _index(north, -90.0, size, 180.0)
-    if (x1 - x0 + 1) * (y1 - y0 + 1) > limit:
-        return None
-    return [f"{x}:{y}" for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+Rect = tuple[int, int, int, int]  # x0, x1, y0, y1 (inclusive; empty when x0 > x1 or y0 > y1)
 
 
-def _index(value: float, origin: float, size: float, span: float) -> int:
-    count = int(span / size)
-    return min(count - 1, max(0, int((value - origin) // size)))
+def _cover_box(box: Box, prefix: str, inner: list[str], edge: list[str]) -> None:
+    coarser: Rect = (0, -1, 0, -1)
+    for depth in reversed(DEPTHS):
+        rect = _inside(box, depth)
+        outer = (2 * coarser[0], 2 * coarser[1] + 1, 2 * coarser[2], 2 * coarser[3] + 1)
+        inner += _frame(f"{prefix}{depth}", rect, outer)
+        coarser = rect
+    edge += _frame(f"{prefix}{FINEST}", _span(box, FINEST), coarser)
 
 
-# Time buckets: calendar months, indexed as terms for the same reason as the cells.
+def _inside(box: Box, depth: int) -> Rect:
+    """The cells at ``depth`` wholly inside ``box``."""
+    west, south, east, north = box
+    size = _size(depth)
+    x0, x1, y0, y1 = _span(box, depth)
+    if -180.0 + x0 * size < west:
+        x0 += 1
+    if -180.0 + (x1 + 1) * size > east:
+        x1 -= 1
+    if -90.0 + y0 * size < south:
+        y0 += 1
+    if -90.0 + (y1 + 1) * size > north:
+        y1 -= 1
+    return x0, x1, y0, y1
+
+
+def _frame(level: str, rect: Rect, hole: Rect) -> list[str]:
+    """Terms of the cells of ``rect`` outside ``hole`` (a rectangle within it, or empty)."""
+    x0, x1, y0, y1 = rect
+    if x0 > x1 or y0 > y1:
+        return []
+    hx0, hx1, hy0, hy1 = hole
+    if hx0 > hx1 or hy0 > hy1:
+        return _cells(level, range(x0, x1 + 1), range(y0, y1 + 1))
+    columns = range(x0, x1 + 1)
+    return (
+        _cells(level, columns, range(y0, hy0))
+        + _cells(level, columns, range(hy1 + 1, y1 + 1))
+        + _cells(level, range(x0, hx0), range(hy0, hy1 + 1))
+        + _cells(level, range(hx1 + 1, x1 + 1), range(hy0, hy1 + 1))
+    )
+
+
+def _cells(level: str, columns: range, rows: range) -> list[str]:
+    return [f"{level}:{x}:{y}" for x in columns for y in rows]
+
+
+def _clip(box: Box) -> Box | None:
+    west, south, east, north = box
+    clipped = (max(west, -180.0), max(south, -90.0), min(east, 180.0), min(north, 90.0))
+    return clipped if clipped[0] <= clipped[2] and clipped[1] <= clipped[3] else None
+
+
+# Time buckets: calendar months since 1970-01, the same two kinds of terms as the cells.
 MAX_ITEM_MONTHS = 36
-MAX_QUERY_MONTHS = 600
+MAX_QUERY_MONTHS = 1200
 LONG = "long"
 _EPOCH_YEAR = 1970
 
 
 def month_terms(start: int, end: int) -> list[str]:
     """Month terms of an object's [start, end] (epoch microseconds), or ``long``."""
-    found = _months(start, end, MAX_ITEM_MONTHS)
-    return [LONG] if found is None else found
-
-
-def query_months(start: int | None, end: int | None) -> list[str] | None:
-    """Month terms covering a closed query interval; None for open or very long ones."""
-    if start is None or end is None:
-        return None
-    return _months(start, end, MAX_QUERY_MONTHS)
-
-
-def _months(start: int, end: int, limit: int) -> list[str] | None:
     first, last = _month(start), _month(end)
-    if first is None or last is None or last < first or last - first + 1 > limit:
-        return None
+    if first is None or last is None or last < first or last - first + 1 > MAX_ITEM_MONTHS:
+        return [LONG]
     return [f"m{m}" for m in range(first, last + 1)]
+
+
+def query_months(start: int, end: int) -> Cover | None:
+    """Inner and edge month terms of a closed query interval (``long`` is an edge term);
+    None for intervals too long to gain from the terms."""
+    first, last = _month(start), _month(end)
+    if first is None or last is None or last < first or last - first + 1 > MAX_QUERY_MONTHS:
+        return None
+    inner: list[str] = []
+    edge: list[str] = [LONG]
+    for month in range(first, last + 1):
+        whole = start <= _month_start(month) and _month_start(month + 1) - 1 <= end
+        (inner if whole else edge).append(f"m{month}")
+    return Cover(inner, edge)
 
 
 def _month(micros: int) -> int | None:
@@ -104,3 +209,9 @@ def _month(micros: int) -> int | None:
     except (OverflowError, OSError, ValueError):
         return None
     return (moment.tm_year - _EPOCH_YEAR) * 12 + moment.tm_mon - 1
+
+
+@cache
+def _month_start(month: int) -> int:
+    year, index = divmod(month, 12)
+    return calendar.timegm((_EPOCH_YEAR + year, index + 1, 1, 0, 0, 0)) * 1_000_000

@@ -17,6 +17,7 @@ import orjson
 import tantivy
 from tantivy import Occur, Query
 
+from stacsift import window
 from stacsift.errors import IndexFormatError, NotFound
 from stacsift.index import schema as f
 from stacsift.index.documents import document_key
@@ -70,8 +71,16 @@ class Page:
         return [h.obj for h in self.hits]
 
 
-def object_query(request: SearchRequest, kind: str = f.TYPE_ITEM) -> Query:
-    """The tantivy query: free text (scored) and filters (unscored)."""
+def object_query(
+    request: SearchRequest,
+    kind: str = f.TYPE_ITEM,
+    time_bounds: tuple[int, int] | None = None,
+) -> Query:
+    """The tantivy query: free text (scored) and filters (unscored).
+
+    ``time_bounds`` (earliest start, latest end of the objects of ``kind``) let open datetime
+    intervals use the month terms.
+    """
     clauses: list[tuple[Occur, Query]] = []
     node = freetext.parse(request.q) if request.q else None
     if node is not None:
@@ -82,15 +91,16 @@ def object_query(request: SearchRequest, kind: str = f.TYPE_ITEM) -> Query:
         clauses.append((Occur.Must, translate.term_any(f.ID, request.ids)))
     bbox = request.bbox or _geometry_bbox(request.intersects)
     if bbox is not None:
-        clauses.append((Occur.Must, translate.bbox_query(bbox)))
+        clauses.append((Occur.Must, translate.bbox_query(bbox, kind)))
     if request.datetime is not None:
-        clauses.append((Occur.Must, translate.interval_query(*request.datetime)))
-    if kind == f.TYPE_ITEM and clauses:
-        # Excluding the few collections is cheaper than intersecting with every item.
-        clauses.append((Occur.MustNot, translate.type_is(f.TYPE_COLLECTION)))
-    else:
-        clauses.append((Occur.Must, translate.type_is(kind)))
-    return Query.boolean_query(clauses)
+        # Month terms pay off unless a bbox leads and the exact clauses only check its hits.
+        interval = translate.interval_query(*request.datetime, time_bounds, months=bbox is None)
+        clauses.append((Occur.Must, interval))
+    if bbox is not None:
+        return Query.boolean_query(clauses)  # the bbox clause matches objects of ``kind`` only
+    if not clauses:
+        return translate.type_is(kind)
+    return Query.boolean_query([*clauses, translate.kind_only(kind)])
 
 
 def search_items(
@@ -112,17 +122,31 @@ def search_items(
         return _scan(index, request, checks, kind)
     searcher = index.searcher()
     field, descending = order
-    result = searcher.search(
-        object_query(request, kind),
-        limit=request.limit,
-        count=True,
-        order_by_field=field,
-        offset=request.offset,
-        order=tantivy.Order.Desc if descending else tantivy.Order.Asc,
-    )
+
+    def search(query: Query, count: bool = False) -> tantivy.SearchResult:
+        return searcher.search(
+            query,
+            limit=request.limit,
+            count=count,
+            order_by_field=field,
+            offset=request.offset,
+            order=tantivy.Order.Desc if descending else tantivy.Order.Asc,
+        )
+
+    query = object_query(request, kind, _time_bounds(index, request, kind))
+    found = None
+    if field is not None and kind == f.TYPE_ITEM and window.applies(request, field):
+        found = window.windowed(search, query, request, index.stats(kind), field, descending)
+    if found is None:
+        result = search(query, count=True)
+        found = result, getattr(result, "count", None) or 0  # count: not in the stub
+    result, matched = found
     hits = [_hit(searcher, address) for _, address in result.hits]
-    matched: int = getattr(result, "count", None) or 0  # present at run time, not in the stub
     return _page(hits, matched, request, index.manifest.generation)
+
+
+def _time_bounds(index: OpenIndex, request: SearchRequest, kind: str) -> tuple[int, int] | None:
+    return index.stats(kind).time_bounds if request.datetime is not None else None
 
 
 def _native_order(request: SearchRequest, kind: str) -> tuple[str | None, bool] | None:
@@ -152,7 +176,7 @@ def _scan(
 def _candidates(index: OpenIndex, request: SearchRequest, kind: str) -> Iterator[Hit]:
     """Every object the tantivy query matches, in the best order tantivy can give."""
     searcher = index.searcher()
-    query = object_query(request, kind)
+    query = object_query(request, kind, _time_bounds(index, request, kind))
     plain = SearchRequest(q=request.q, sortby=request.sortby[:1])
     order = _native_order(plain, kind) or (None, True)
     offset = 0

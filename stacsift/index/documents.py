@@ -82,7 +82,7 @@ class Document:
         }
         if self.bbox is not None:
             values.update(zip((f.XMIN, f.YMIN, f.XMAX, f.YMAX), self.bbox, strict=True))
-            values[f.CELLS] = grid.item_terms(self.bbox)
+            values[f.CELLS] = grid.item_terms(self.bbox, grid.cell_prefix(self.kind))
         values[f.MONTHS] = grid.month_terms(self.start, self.end)
         values.update(self.numbers)
         if self.href:

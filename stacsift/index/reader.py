@@ -15,13 +15,14 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import tantivy
 
 from stacsift.errors import IndexFormatError, IndexUnavailable, NotFound, StacsiftError
 from stacsift.index.manifest import MANIFEST_KEY, Manifest
+from stacsift.index.stats import KindStats, kind_stats
 from stacsift.settings import StoreSettings
 from stacsift.store import Bucket, open_bucket
 
@@ -35,9 +36,16 @@ class OpenIndex:
     manifest: Manifest
     etag: str | None
     index: tantivy.Index
+    _stats: dict[str, KindStats] = field(default_factory=dict, compare=False, repr=False)
 
     def searcher(self) -> tantivy.Searcher:
         return self.index.searcher()
+
+    def stats(self, kind: str) -> KindStats:
+        """Counts and time ranges of the objects of ``kind``, computed once per generation."""
+        if kind not in self._stats:
+            self._stats[kind] = kind_stats(self.searcher(), kind)
+        return self._stats[kind]
 
 
 class IndexReader:

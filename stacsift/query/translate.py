@@ -83,24 +83,59 @@ def _regex_literal(ch: str) -> str:
     return ch if ch.isascii() and ch.isalnum() else f"\\x{{{ord(ch):x}}}"
 
 
+# Up to this many terms a disjunction of term queries is cheaper than a term set query, whose
+# every use pays a fixed cost (~0.2 ms) of its own.
+MAX_DISJUNCTION_TERMS = 128
+
+
 def term_any(field: str, values: Sequence[str]) -> Query:
-    """``field`` equals any of ``values`` (raw, exact)."""
-    return Query.term_set_query(SCHEMA, field, list(values))
+    """``field`` equals any of ``values`` (raw, exact); unscored."""
+    if len(values) > MAX_DISJUNCTION_TERMS:
+        return Query.term_set_query(SCHEMA, field, list(values))
+    if len(values) == 1:
+        return Query.const_score_query(Query.term_query(SCHEMA, field, values[0]), 1.0)
+    terms = [(Occur.Should, Query.term_query(SCHEMA, field, value)) for value in values]
+    return Query.const_score_query(Query.boolean_query(terms), 1.0)
 
 
 def type_is(kind: str) -> Query:
     return Query.term_query(SCHEMA, f.TYPE, kind)
 
 
-def bbox_query(bbox: tuple[float, float, float, float]) -> Query:
-    """Objects whose bbox intersects ``bbox``: a grid-cell prefilter, then four exact range
-    clauses (two longitude ranges across 180°)."""
+def kind_only(kind: str) -> tuple[Occur, Query]:
+    """The clause that keeps objects of ``kind``: excluding the few collections is cheaper
+    than intersecting with every item."""
+    if kind == f.TYPE_ITEM:
+        return Occur.MustNot, type_is(f.TYPE_COLLECTION)
+    return Occur.Must, type_is(kind)
+
+
+def bbox_query(bbox: tuple[float, float, float, float], kind: str = f.TYPE_ITEM) -> Query:
+    """Objects whose bbox intersects ``bbox``: objects in cells inside it, and objects in cells
+    on its edge that four exact range clauses accept (two longitude ranges across 180°).
+
+    Only objects of ``kind`` are in the cells; the cells and the exact clauses are only
+    combined for them, so the query matches no object of another kind. Scored 0, so that
+    filters never change the relevance order of a text query.
+    """
     exact = _bbox_ranges(bbox)
-    cover = grid.query_terms(bbox)
+    cover = grid.query_cover(bbox, grid.cell_prefix(kind))
     if cover is None:
-        return exact
-    prefilter = Query.term_set_query(SCHEMA, f.CELLS, cover)
-    return Query.boolean_query([(Occur.Must, prefilter), (Occur.Must, exact)])
+        return _constant(Query.boolean_query([(Occur.Must, exact), kind_only(kind)]))
+    return _constant(_covered(f.CELLS, cover, exact))
+
+
+def _covered(field: str, cover: grid.Cover, exact: Query) -> Query:
+    checked = Query.boolean_query([(Occur.Must, term_any(field, cover.edge)), (Occur.Must, exact)])
+    if not cover.inner:
+        return checked
+    return Query.boolean_query(
+        [(Occur.Should, term_any(field, cover.inner)), (Occur.Should, checked)]
+    )
+
+
+def _constant(query: Query) -> Query:
+    return Query.const_score_query(query, 0.0)
 
 
 def _bbox_ranges(bbox: tuple[float, float, float, float]) -> Query:
@@ -124,24 +159,35 @@ def _bbox_ranges(bbox: tuple[float, float, float, float]) -> Query:
     return Query.boolean_query([*lat, (Occur.Must, either_side)])
 
 
-def interval_query(start: int | None, end: int | None) -> Query:
-    """Objects whose [start, end] overlaps the (possibly open) interval, in epoch microseconds:
-    a month-term prefilter for closed intervals, then exact range clauses."""
+def interval_query(
+    start: int | None,
+    end: int | None,
+    bounds: tuple[int, int] | None = None,
+    *,
+    months: bool = True,
+) -> Query:
+    """Objects whose [start, end] overlaps the interval (epoch microseconds, None for an open
+    end): objects in months inside it, and objects in months on its edges (or ``long``) that
+    exact range clauses accept. ``bounds`` (the earliest start and latest end in the index)
+    close open ends, so that they are covered by months too. Without ``months`` the exact
+    clauses alone are used: cheaper when a more selective filter (a bbox) leads the search
+    and they only check its candidates. Scored 0, like bbox filters.
+    """
+    if start is None and end is None:
+        return Query.all_query()
     clauses = []
-    months = grid.query_months(start, end)
-    if months is not None:
-        prefilter = Query.boolean_query(
-            [
-                (Occur.Should, Query.term_set_query(SCHEMA, f.MONTHS, months)),
-                (Occur.Should, Query.term_query(SCHEMA, f.MONTHS, grid.LONG)),
-            ]
-        )
-        clauses.append((Occur.Must, prefilter))
     if end is not None:
         clauses.append((Occur.Must, _int_range(f.START, None, end)))
     if start is not None:
         clauses.append((Occur.Must, _int_range(f.END, start, None)))
-    return Query.boolean_query(clauses) if clauses else Query.all_query()
+    exact = Query.boolean_query(clauses)
+    low, high = bounds if bounds is not None else (None, None)
+    first, last = start if start is not None else low, end if end is not None else high
+    if months and first is not None and last is not None:
+        cover = grid.query_months(first, last)
+    else:
+        cover = None
+    return _constant(exact if cover is None else _covered(f.MONTHS, cover, exact))
 
 
 def _float_range(field: str, low: float | None, high: float | None) -> Query:

@@ -1,6 +1,9 @@
-"""Grid and month terms: a query's terms always include every term of an object it overlaps."""
+"""Cell and month terms: a query's cover finds every object it overlaps (inner or edge terms),
+and an object posted in an inner term always overlaps it, boundaries included."""
 
 from __future__ import annotations
+
+import calendar
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -8,42 +11,135 @@ from hypothesis import strategies as st
 from stacsift import grid
 from stacsift.index.documents import parse_datetime
 
-LON = st.floats(min_value=-180, max_value=180)
-LAT = st.floats(min_value=-90, max_value=90)
+Box = tuple[float, float, float, float]
+
+# Values on the cell bounds of every depth are where off-by-one mistakes live: draw them often.
+ALIGNED_LON = st.integers(0, 128).map(lambda i: -180.0 + i * 2.8125)
+ALIGNED_LAT = st.integers(0, 64).map(lambda i: -90.0 + i * 2.8125)
+LON = st.floats(min_value=-180, max_value=180) | ALIGNED_LON
+LAT = st.floats(min_value=-90, max_value=90) | ALIGNED_LAT
 
 
-def box(a: float, b: float, c: float, d: float) -> tuple[float, float, float, float]:
+def box(a: float, b: float, c: float, d: float) -> Box:
     return min(a, b), min(c, d), max(a, b), max(c, d)
 
 
-@given(st.tuples(LON, LON, LAT, LAT), st.tuples(LON, LON, LAT, LAT))
-def test_overlapping_boxes_share_a_term(
-    a: tuple[float, float, float, float], b: tuple[float, float, float, float]
+BOXES = st.builds(box, LON, LON, LAT, LAT)
+SMALL_BOXES = st.builds(
+    lambda w, s, dx, dy: (w, s, min(180.0, w + dx), min(90.0, s + dy)),
+    LON,
+    LAT,
+    st.floats(0, 3),
+    st.floats(0, 3),
+)
+
+
+def overlaps(item: Box, query: Box) -> bool:
+    west, south, east, north = query
+    lat = item[1] <= north and item[3] >= south
+    if west <= east:
+        return lat and item[0] <= east and item[2] >= west
+    return lat and (item[2] >= west or item[0] <= east)
+
+
+def check_cover(item: Box, query: Box) -> None:
+    cover = grid.query_cover(query)
+    assert cover is not None
+    terms = set(grid.item_terms(item))
+    if overlaps(item, query):
+        assert terms & (set(cover.inner) | set(cover.edge)), "an overlapping object is missed"
+    if terms & set(cover.inner):
+        assert overlaps(item, query), "an inner term lets a disjoint object through"
+
+
+@given(SMALL_BOXES | BOXES, BOXES)
+def test_cover_finds_exactly_the_overlapping_objects(item: Box, query: Box) -> None:
+    check_cover(item, query)
+
+
+@given(SMALL_BOXES, st.builds(box, LON, LON, LAT, LAT).filter(lambda b: b[0] < b[2]))
+def test_cover_across_the_antimeridian(item: Box, query: Box) -> None:
+    west, south, east, north = query
+    check_cover(item, (east, south, west, north))
+
+
+def test_query_on_cell_bounds_touches_the_neighbours() -> None:
+    # GIVEN a query whose east side is exactly a cell bound (-180 + 64 * 2.8125 = 0)
+    query = (-10.0, 10.0, 0.0, 20.0)
+    # THEN an object starting exactly there overlaps and is found, one just beyond is not inner
+    check_cover((0.0, 12.0, 1.0, 13.0), query)
+    check_cover((1e-9, 12.0, 1.0, 13.0), query)
+    cover = grid.query_cover(query)
+    assert cover is not None
+    assert not set(grid.item_terms((1e-9, 12.0, 1.0, 13.0))) & set(cover.inner)
+
+
+def test_large_queries_are_mostly_inner_cells() -> None:
+    cover = grid.query_cover((-180.0, -90.0, 180.0, 90.0))
+    assert cover is not None
+    assert cover.edge == [f"{grid.FINEST}:{grid.BIG}"]
+    assert len(cover.inner) == 16 * 8  # the coarsest cells, nothing finer
+
+
+def test_objects_outside_the_world_are_only_big() -> None:
+    outside = grid.item_terms((185.0, 0.0, 186.0, 1.0))
+    assert outside == [f"{depth}:{grid.BIG}" for depth in grid.DEPTHS]
+    cover = grid.query_cover((170.0, 0.0, 180.0, 1.0))
+    assert cover is not None
+    assert set(outside) & set(cover.edge)
+    assert not set(outside) & set(cover.inner)
+
+
+def test_unbounded_values_have_no_cover() -> None:
+    assert grid.query_cover((float("nan"), 0.0, 1.0, 1.0)) is None
+
+
+# Months: times in epoch microseconds, month bounds drawn often.
+MONTH_BOUNDS = st.integers(480, 720).map(
+    lambda m: calendar.timegm((1970 + m // 12, m % 12 + 1, 1, 0, 0, 0)) * 1_000_000
+)
+TIMES = st.integers(1_262_304_000_000_000, 1_893_456_000_000_000) | MONTH_BOUNDS
+MOMENTS = TIMES | TIMES.map(lambda t: t - 1)
+
+
+def interval(a: int, b: int) -> tuple[int, int]:
+    return min(a, b), max(a, b)
+
+
+@given(st.builds(interval, MOMENTS, MOMENTS), st.builds(interval, MOMENTS, MOMENTS))
+def test_months_find_exactly_the_overlapping_objects(
+    item: tuple[int, int], query: tuple[int, int]
 ) -> None:
-    item, query = box(*a), box(*b)
-    overlaps = not (
-        item[2] < query[0] or item[0] > query[2] or item[3] < query[1] or item[1] > query[3]
-    )
-    terms = grid.query_terms(query)
-    if overlaps and terms is not None:
-        assert set(grid.item_terms(item)) & set(terms)
+    cover = grid.query_months(*query)
+    assert cover is not None
+    terms = set(grid.month_terms(*item))
+    overlap = item[0] <= query[1] and item[1] >= query[0]
+    if overlap:
+        assert terms & (set(cover.inner) | set(cover.edge))
+    if terms & set(cover.inner):
+        assert overlap
 
 
-def test_antimeridian_query_covers_both_sides() -> None:
-    terms = grid.query_terms((179.0, 0.0, -179.0, 1.0))
-    assert terms is not None
-    assert set(grid.item_terms((179.5, 0.2, 179.6, 0.3))) & set(terms)
-    assert set(grid.item_terms((-179.5, 0.2, -179.4, 0.3))) & set(terms)
-
-
-def test_huge_boxes_skip_the_prefilter() -> None:
-    assert grid.query_terms((-180.0, -90.0, 180.0, 90.0)) is None
-
-
-def test_months() -> None:
+def test_month_terms() -> None:
     start = parse_datetime("2019-12-31T23:00:00Z")
     end = parse_datetime("2020-02-01T00:00:00Z")
     assert start is not None and end is not None
     assert grid.month_terms(start, end) == ["m599", "m600", "m601"]
     assert grid.month_terms(0, end) == [grid.LONG]
-    assert grid.query_months(start, None) is None
+    cover = grid.query_months(start, end)
+    assert cover is not None
+    assert cover.inner == ["m600"]  # all of January 2020
+    assert cover.edge == [grid.LONG, "m599", "m601"]
+
+
+def test_very_long_query_intervals_have_no_month_cover() -> None:
+    assert grid.query_months(0, 2**62) is None
+
+
+def test_cells_are_exact_where_the_division_rounds() -> None:
+    # GIVEN an object just west of the bound at 0° ((-5e-324 + 180) rounds to 180.0)
+    tiny = -5e-324
+    item = (tiny, 10.0, tiny, 10.5)
+    # THEN it is not posted east of 0°, so a query starting at 0° does not take it as inner
+    check_cover(item, (0.0, 0.0, 30.0, 30.0))
+    assert f"{grid.FINEST}:63:35" in grid.item_terms(item)

@@ -1,0 +1,82 @@
+"""Figures about one opened generation, computed once from its fast fields.
+
+Queries use them to close open datetime intervals and to page the newest (or oldest) objects
+without ranking every one of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import tantivy
+
+from stacsift.index import schema as f
+
+MAX_COLLECTIONS = 65_536
+
+
+@dataclass(frozen=True)
+class KindStats:
+    """How many objects of one kind there are, per collection, and their time ranges."""
+
+    count: int
+    by_collection: dict[str, int] | None  # None when there are too many collections to list
+    start: tuple[int, int] | None  # (min, max) of ``start``, epoch microseconds
+    end: tuple[int, int] | None  # (min, max) of ``end``
+
+    @property
+    def time_bounds(self) -> tuple[int, int] | None:
+        """(earliest start, latest end), or None when there are no objects."""
+        if self.start is None or self.end is None:
+            return None
+        return self.start[0], self.end[1]
+
+    def span(self, field: str) -> tuple[int, int] | None:
+        return self.start if field == f.START else self.end if field == f.END else None
+
+    def matched(self, collections: tuple[str, ...]) -> int | None:
+        """How many objects are in ``collections`` (all of them when empty), if known."""
+        if not collections:
+            return self.count
+        if self.by_collection is None:
+            return None
+        return sum(self.by_collection.get(c, 0) for c in set(collections))
+
+
+def kind_stats(searcher: tantivy.Searcher, kind: str) -> KindStats:
+    """One aggregation over the objects of ``kind``."""
+    query = tantivy.Query.term_query(f.SCHEMA, f.TYPE, kind)
+    found = searcher.aggregate(
+        query,
+        {
+            "collections": {"terms": {"field": f.COLLECTION, "size": MAX_COLLECTIONS}},
+            "start_min": {"min": {"field": f.START}},
+            "start_max": {"max": {"field": f.START}},
+            "end_min": {"min": {"field": f.END}},
+            "end_max": {"max": {"field": f.END}},
+        },
+    )
+    terms = found.get("collections", {})
+    buckets = {str(b["key"]): int(b["doc_count"]) for b in terms.get("buckets", [])}
+    complete = not terms.get("sum_other_doc_count")
+    return KindStats(
+        count=sum(buckets.values()) if complete else _count(searcher, query),
+        by_collection=buckets if complete else None,
+        start=_pair(found, "start"),
+        end=_pair(found, "end"),
+    )
+
+
+def _pair(found: dict[str, Any], name: str) -> tuple[int, int] | None:
+    low = found.get(f"{name}_min", {}).get("value")
+    high = found.get(f"{name}_max", {}).get("value")
+    if not isinstance(low, int | float) or not isinstance(high, int | float):
+        return None
+    return int(low), int(high)
+
+
+def _count(searcher: tantivy.Searcher, query: tantivy.Query) -> int:
+    result = searcher.search(query, limit=1, count=True)
+    count: int = getattr(result, "count", None) or 0
+    return count

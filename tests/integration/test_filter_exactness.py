@@ -1,0 +1,213 @@
+"""bbox and datetime filters through the cell and month terms give exactly what a brute-force
+check of every item gives, and windowed newest-first pages equal a full sort.
+
+Items are made to sit where mistakes happen: on cell bounds, spanning many cells, across the
+antimeridian, beyond the world, on month bounds, open-ended; the real NAIP items are added.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import pytest
+
+from index_builder.build import build_objects
+from index_builder.crawl import Crawled, CrawlReport
+from stacsift import window
+from stacsift.index.documents import item_bbox, item_interval, parse_datetime
+from stacsift.index.reader import IndexReader, OpenIndex
+from stacsift.query.params import SearchRequest, SortKey
+from stacsift.search import search_items
+from stacsift.settings import StoreSettings
+from stacsift.store import open_bucket
+from tests.conftest import FIXTURES
+
+NAIP_ITEMS = FIXTURES / "items/planetary-computer-naip/naip-items.ndjson"
+CELL = 2.8125  # the finest cell size: bounds at multiples of it are the hard cases
+Box = tuple[float, float, float, float]
+
+
+def made_item(number: int, rng: random.Random) -> dict[str, Any]:
+    kind = number % 6
+    if kind == 0:  # on cell bounds
+        west = -180.0 + CELL * rng.randrange(0, 128)
+        south = -90.0 + CELL * rng.randrange(0, 60)
+        bbox = [west, south, west + CELL * rng.choice([0, 1, 2]), south + CELL]
+    elif kind == 1:  # big
+        west, south = rng.uniform(-180, 100), rng.uniform(-90, 30)
+        bbox = [west, south, west + rng.uniform(20, 80), south + rng.uniform(20, 60)]
+    elif kind == 2 and number % 60 == 2:  # across the antimeridian, or beyond the world
+        bbox = [175.0, 10.0, -175.0, 12.0] if number % 120 == 2 else [181.0, 5.0, 182.0, 6.0]
+    else:
+        west, south = rng.uniform(-180, 179), rng.uniform(-90, 89)
+        bbox = [west, south, west + rng.uniform(0, 1), south + rng.uniform(0, 1)]
+    month = rng.randrange(0, 120)
+    when = f"{2015 + month // 12}-{month % 12 + 1:02d}-01T00:00:00Z"
+    properties: dict[str, Any] = {"datetime": when if number % 3 else None}
+    if number % 3 == 0:
+        properties["start_datetime"] = when
+        properties["end_datetime"] = None if number % 30 == 0 else "2030-01-01T00:00:00Z"
+    if number % 7 == 0:
+        properties["datetime"] = (
+            f"2019-{rng.randrange(1, 13):02d}-{rng.randrange(1, 28):02d}T12:00Z"
+        )
+    if number == 1:  # far in the future: the newest window of its collection holds only it
+        properties["datetime"] = "2100-01-01T00:00:00Z"
+    return {
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "id": f"made-{number:05d}",
+        "collection": f"made-{number % 2}",
+        "bbox": bbox,
+        "geometry": None,
+        "properties": properties,
+        "links": [],
+        "assets": {},
+    }
+
+
+def collection(collection_id: str) -> dict[str, Any]:
+    return {
+        "type": "Collection",
+        "stac_version": "1.0.0",
+        "id": collection_id,
+        "description": "made",
+        "license": "CC0-1.0",
+        "extent": {
+            "spatial": {"bbox": [[-180, -90, 180, 90]]},
+            "temporal": {"interval": [["2015-01-01T00:00:00Z", None]]},
+        },
+        "links": [],
+    }
+
+
+@pytest.fixture(scope="module")
+def items() -> list[dict[str, Any]]:
+    rng = random.Random(7)
+    made = [made_item(n, rng) for n in range(4000)]
+    naip = [orjson.loads(line) for line in NAIP_ITEMS.read_bytes().splitlines() if line.strip()]
+    return made + naip
+
+
+@pytest.fixture(scope="module")
+def index(items: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> OpenIndex:
+    work = tmp_path_factory.mktemp("exact")
+    objects = [Crawled("Collection", "memory:c", collection(c)) for c in ("made-0", "made-1")]
+    objects += [Crawled("Item", f"memory:{i['id']}", i) for i in items]
+    bucket = open_bucket(str(work / "root"), StoreSettings(), create=True)
+    build_objects(objects, ["memory"], bucket, CrawlReport(), work)
+    return IndexReader(bucket, work / "cache").current()
+
+
+def overlaps_box(item: dict[str, Any], query: Box) -> bool:
+    bbox = item_bbox(item)
+    assert bbox is not None
+    west, south, east, north = query
+    if not (bbox[1] <= north and bbox[3] >= south):
+        return False
+    if west <= east:
+        return bbox[0] <= east and bbox[2] >= west
+    return bbox[2] >= west or bbox[0] <= east
+
+
+def overlaps_time(item: dict[str, Any], query: tuple[int | None, int | None]) -> bool:
+    start, end = item_interval(item["properties"])
+    low, high = query
+    return (high is None or start <= high) and (low is None or end >= low)
+
+
+def queries(
+    rng: random.Random,
+) -> Iterator[tuple[Box | None, tuple[int | None, int | None] | None]]:
+    moments = [parse_datetime(f"{y}-{m:02d}-01T00:00:00Z") for y in (2016, 2019) for m in (1, 7)]
+    for _ in range(40):
+        if rng.random() < 0.3:
+            west = -180.0 + CELL * rng.randrange(0, 120)
+            south = -90.0 + CELL * rng.randrange(0, 56)
+            box: Box = (west, south, west + CELL * rng.randrange(1, 9), south + CELL * 4)
+        else:
+            west, south = rng.uniform(-180, 170), rng.uniform(-90, 80)
+            box = (west, south, min(180.0, west + rng.uniform(0, 90)), min(90.0, south + 40))
+        yield box, None
+        start, end = sorted(rng.sample([m for m in moments if m is not None], 2))
+        yield box, (start, end - 1)
+        yield None, (start, None)
+        yield None, (None, end)
+        yield box, (start, None)
+    yield (170.0, 0.0, -170.0, 20.0), None  # across the antimeridian
+    yield (-180.0, -90.0, 180.0, 90.0), None  # the whole world
+
+
+def test_filters_match_a_brute_force_check(items: list[dict[str, Any]], index: OpenIndex) -> None:
+    checked = 0
+    for box, interval in queries(random.Random(11)):
+        # WHEN searching with the filter
+        request = SearchRequest(bbox=box, datetime=interval, limit=10_000)
+        page = search_items(index, request)
+        # THEN exactly the items a check of each one accepts come back, and nothing else
+        expected = {
+            i["id"]
+            for i in items
+            if (box is None or overlaps_box(i, box))
+            and (interval is None or overlaps_time(i, interval))
+        }
+        got = [f["id"] for f in page.features]
+        assert len(got) == len(set(got)) == page.matched, (box, interval)
+        assert set(got) == expected, (box, interval, len(set(got) ^ expected))
+        checked += bool(expected)
+    assert checked > 100  # most queries match something: the comparison is not vacuous
+
+
+def test_collection_search_by_bbox_finds_only_collections(index: OpenIndex) -> None:
+    request = SearchRequest(bbox=(5.0, 5.0, 6.0, 6.0), limit=100)
+    found = search_items(index, request, kind="collection").features
+    assert sorted(c["id"] for c in found) == ["made-0", "made-1"]
+    assert all(f["type"] == "Feature" for f in search_items(index, request).features)
+
+
+@pytest.mark.parametrize(
+    ("sortby", "collections", "offset", "answered"),
+    [
+        ((SortKey("datetime"),), ("made-0",), 0, True),
+        ((), (), 0, False),  # newest first over everything: the far-future item again
+        ((SortKey("end_datetime", descending=True),), ("made-0", "naip"), 5, True),
+        # made-1's newest item is alone in every window short of the whole span
+        ((SortKey("datetime", descending=True),), ("made-1",), 30, False),
+    ],
+)
+def test_windowed_pages_equal_a_full_sort(
+    index: OpenIndex,
+    monkeypatch: pytest.MonkeyPatch,
+    sortby: tuple[SortKey, ...],
+    collections: tuple[str, ...],
+    offset: int,
+    answered: bool,
+) -> None:
+    # GIVEN the same requests answered by a full search and through time windows
+    request = SearchRequest(sortby=sortby, collections=collections, limit=20, offset=offset)
+    full = search_items(index, request)
+    monkeypatch.setattr(window, "MIN_MATCHES", 1)
+    calls: list[int] = []
+    real = window.windowed
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        calls.append(found is not None)
+        return found
+
+    monkeypatch.setattr(window, "windowed", counted)
+    windowed = search_items(index, request)
+    # THEN the window answered (or gave way to the full search), with the same page and count
+    assert calls == [answered]
+    field = {"end_datetime": "end"}.get(sortby[0].field if sortby else "", "start")
+    assert [_time(f, field) for f in windowed.features] == [_time(f, field) for f in full.features]
+    assert windowed.matched == full.matched
+    assert len(windowed.features) == 20
+
+
+def _time(item: dict[str, Any], field: str) -> int:
+    start, end = item_interval(item["properties"])
+    return start if field == "start" else end
