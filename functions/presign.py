@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from urllib.parse import unquote
 
 import orjson
 from aws_lambda_powertools import Logger
@@ -92,7 +91,7 @@ class _Api:
 
     def sign_item(self, collection_id: str, item_id: str) -> Response[str]:
         expires = self.signing.expires(self.query().get("expires"))
-        hit = get_item(self.index(), unquote(collection_id), unquote(item_id))
+        hit = get_item(self.index(), collection_id, item_id)
         signed = self.signing.sign_item(hit.obj, expires, source=hit.href)
         logger.info("signed %s assets of item %s for %ss", len(signed.signed), item_id, expires)
         body = stac_api.item_out(self.base(), Hit(signed.item, hit.href))

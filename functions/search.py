@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote
 
 import orjson
 from aws_lambda_powertools import Logger
@@ -83,9 +83,10 @@ class _Api:
         return json_response(openapi.queryables(self.base()), "application/schema+json")
 
     def collection_queryables(self, collection_id: str) -> Response[str]:
-        cid = unquote(collection_id)
-        get_collection(self.index(), cid)
-        return json_response(openapi.queryables(self.base(), cid), "application/schema+json")
+        get_collection(self.index(), collection_id)
+        return json_response(
+            openapi.queryables(self.base(), collection_id), "application/schema+json"
+        )
 
     def collections(self) -> Response[str]:
         raw = self.query()
@@ -99,18 +100,18 @@ class _Api:
         return json_response(stac_api.collections_out(base, page, self_url, raw))
 
     def collection(self, collection_id: str) -> Response[str]:
-        found = get_collection(self.index(), unquote(collection_id))
+        found = get_collection(self.index(), collection_id)
         return json_response(stac_api.collection_out(self.base(), found))
 
     def collection_items(self, collection_id: str) -> Response[str]:
-        cid = unquote(collection_id)
-        get_collection(self.index(), cid)  # 404 for an unknown collection
+        get_collection(self.index(), collection_id)  # 404 for an unknown collection
         raw = self.query()
-        request = parse_search(raw | {"collections": cid}, post=False, limits=self.limits)
-        return self._page(request, raw, f"/collections/{collection_id}/items", post=False)
+        request = parse_search(raw | {"collections": collection_id}, post=False, limits=self.limits)
+        path = f"/collections/{quote(collection_id, safe='')}/items"
+        return self._page(request, raw, path, post=False)
 
     def item(self, collection_id: str, item_id: str) -> Response[str]:
-        found = get_item(self.index(), unquote(collection_id), unquote(item_id))
+        found = get_item(self.index(), collection_id, item_id)
         return json_response(stac_api.item_out(self.base(), found), stac_api.GEOJSON)
 
     def search_get(self) -> Response[str]:

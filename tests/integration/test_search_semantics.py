@@ -192,3 +192,19 @@ def test_pages_stay_under_the_lambda_payload_limit(tmp_path: Path, serve: Any) -
     assert max(sizes) < 6 * 1024 * 1024
     assert len(sizes) > 1
     assert sorted(seen) == sorted(i["id"] for i in items)
+
+
+def test_ids_with_percent_signs_and_spaces_are_decoded_once(tmp_path: Path, serve: Any) -> None:
+    # GIVEN an item whose id holds a literal "%41" and a space
+    item = purpose_made("tile %41 b", [10.0, 40.0, 11.0, 41.0], "2020-01-01T00:00:00Z")
+    bucket = open_bucket(str(tmp_path / "root"), StoreSettings(), create=True)
+    build_objects([Crawled("Item", "memory:x", item)], ["memory"], bucket, CrawlReport(), tmp_path)
+    url = serve(str(tmp_path / "root"), StoreSettings())
+    # WHEN it is asked for by its percent-encoded id (as its own self link says)
+    status, _, page = request(f"{url}/search?limit=1")
+    self_link = next(lk["href"] for lk in page["features"][0]["links"] if lk["rel"] == "self")
+    status, _, found = request(self_link)
+    # THEN it is found under that id, not under "tile A b"
+    assert self_link.endswith("/items/tile%20%2541%20b")
+    assert status == 200 and found["id"] == "tile %41 b"
+    assert request(f"{url}/collections/pacific/items/tile%20A%20b")[0] == 404
