@@ -1,10 +1,14 @@
 """The tantivy schema: one index holds collections and items, told apart by ``type``.
 
-Prose goes through English stemming (``title``, ``text``); ``words`` keeps unstemmed
-lowercase tokens of the same text plus ids, so that prefixes typed by people (``Forest*``)
-can be matched against whole words. Filters are fast fields: a bbox filter is four range
-clauses on ``xmin``/``ymin``/``xmax``/``ymax``; datetimes are epoch microseconds in
-``start``/``end``.
+Prose goes through English stemming in ``text``, where an object's title comes twice (once
+more before all its text), so that BM25 ranks title matches higher with one field to search;
+``words`` keeps unstemmed lowercase tokens of the same text plus ids, so that prefixes typed
+by people (``Forest*``) can be matched against whole words.
+
+Filters are fast fields: a bbox is checked by four range clauses on ``xmin``/``ymin``/
+``xmax``/``ymax``, datetimes are epoch microseconds in ``start``/``end``; ``cells`` and
+``months`` hold the quadtree cells and calendar months an object touches
+(:mod:`stacsift.grid`), so that most candidates need no range check at all.
 Common queryables (``gsd``, ``eo:cloud_cover``) are fast fields too, for filters and sorting.
 The STAC JSON itself is a stored bytes field, so a page of results needs no second store;
 ``href`` keeps where the object was crawled from (served as its ``canonical`` link).
@@ -23,7 +27,6 @@ KEY = "key"
 TYPE = "type"
 ID = "id"
 COLLECTION = "collection"
-TITLE = "title"
 TEXT = "text"
 WORDS = "words"
 START = "start"
@@ -45,7 +48,6 @@ def build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     for raw in (KEY, TYPE, ID, COLLECTION):
         builder.add_text_field(raw, tokenizer_name="raw", fast=True)
-    builder.add_text_field(TITLE, tokenizer_name="en_stem")
     builder.add_text_field(TEXT, tokenizer_name="en_stem")
     builder.add_text_field(WORDS, tokenizer_name="default")
     for number in (START, END):

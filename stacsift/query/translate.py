@@ -30,7 +30,6 @@ _PLAIN = (
     .filter(tantivy.Filter.lowercase())
     .build()
 )
-TITLE_BOOST = 2.0
 
 
 def text_query(node: Node) -> Query:
@@ -48,18 +47,15 @@ def text_query(node: Node) -> Query:
 
 
 def _words_query(text: str) -> Query:
-    """Match the words of ``text`` in order (one word: a term) in title, text or raw words."""
-    stemmed, plain = _STEMMED.analyze(text), _PLAIN.analyze(text)
-    if not plain:
+    """Match the stemmed words of ``text`` in order (one word: a term) in the text field.
+
+    Titles are in that field twice (see :mod:`stacsift.index.schema`), which ranks a match in
+    a title above one in a description without a second field to search.
+    """
+    stemmed = _STEMMED.analyze(text)
+    if not stemmed:
         return Query.empty_query()
-    return Query.disjunction_max_query(
-        [
-            Query.boost_query(_sequence(f.TITLE, stemmed), TITLE_BOOST),
-            _sequence(f.TEXT, stemmed),
-            _sequence(f.WORDS, plain),
-        ],
-        tie_breaker=0.1,
-    )
+    return _sequence(f.TEXT, stemmed)
 
 
 def _sequence(field: str, tokens: Sequence[str]) -> Query:

@@ -208,3 +208,27 @@ def test_ids_with_percent_signs_and_spaces_are_decoded_once(tmp_path: Path, serv
     assert self_link.endswith("/items/tile%20%2541%20b")
     assert status == 200 and found["id"] == "tile %41 b"
     assert request(f"{url}/collections/pacific/items/tile%20A%20b")[0] == 404
+
+
+def test_title_matches_rank_first(tmp_path: Path) -> None:
+    # GIVEN items that mention forests in their title, in their description, or not at all
+    def titled(item_id: str, title: str, description: str) -> dict[str, Any]:
+        item = purpose_made(item_id, [10.0, 40.0, 11.0, 41.0], "2020-01-01T00:00:00Z")
+        item["properties"] |= {"title": title, "description": description}
+        return item
+
+    items = [
+        titled("described", "Land 2020", "forest"),
+        titled("titled", "Forest map 2020", "land cover classes of the region, every year"),
+        titled("other", "Water map 2020", "lakes and rivers over the region"),
+    ]
+    bucket = open_bucket(str(tmp_path / "root"), StoreSettings(), create=True)
+    objects = [Crawled("Item", f"memory:{i['id']}", i) for i in items]
+    build_objects(objects, ["memory"], bucket, CrawlReport(), tmp_path)
+    index = IndexReader(bucket, tmp_path / "cache").current()
+    # WHEN searching by words, stemmed, and by a prefix
+    ranked = search_items(index, SearchRequest(q="forests", limit=10)).features
+    prefixed = search_items(index, SearchRequest(q="Fores*", limit=10)).features
+    # THEN the title match comes first, and the other item not at all
+    assert [f["id"] for f in ranked] == ["titled", "described"]
+    assert {f["id"] for f in prefixed} == {"titled", "described"}
