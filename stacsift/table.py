@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -22,6 +23,7 @@ import stac_geoparquet.arrow
 from stac_geoparquet.arrow._batch import StacJsonBatch
 
 from stacsift.hilbert import hilbert_keys
+from stacsift.wkb import to_wkb
 
 NO_COLLECTION = "__none__"
 ROW_GROUP_ROWS = 10_000
@@ -46,23 +48,40 @@ def partition_name(collection: str) -> str:
 def to_arrow(items: Sequence[dict[str, Any]]) -> pa.Table:
     """STAC items as a stac-geoparquet Arrow table.
 
-    Geometries are converted to WKB in one vectorized shapely call and the items are copied
-    shallowly — stac-geoparquet's own entry point deep-copies every item and converts
-    geometries one by one, which dominates a build — then stac-geoparquet's own batch
-    transformation does the rest, so the result is the same. Items with ``proj:geometry``
-    take stac-geoparquet's path unchanged.
+    stac-geoparquet's own entry point deep-copies every item and converts geometries one by
+    one through shapely, which dominates a build. Here geometries become WKB in Python for
+    the plain cases (:mod:`stacsift.wkb`) and in one vectorized shapely call for the rest,
+    and the top-level columns are converted one by one without copying the items; then
+    stac-geoparquet's own batch transformation does the rest, so the result is the same.
+    Items with ``proj:geometry`` take stac-geoparquet's path unchanged.
     """
     rows = list(items)
     if any(_has_proj_geometry(item) for item in rows):
         return stac_geoparquet.arrow.parse_stac_items_to_arrow(rows).read_all()
-    geometries = shapely.from_geojson(
-        [None if i.get("geometry") is None else orjson.dumps(i["geometry"]) for i in rows],
-        on_invalid="ignore",
-    )
-    wkb = shapely.to_wkb(geometries, flavor="iso")
-    prepared = [{**item, "geometry": g} for item, g in zip(rows, wkb, strict=True)]
-    batch = pa.RecordBatch.from_struct_array(pa.array(prepared))
+    names = list(dict.fromkeys(chain(chain.from_iterable(rows), ["geometry"])))
+    columns = [
+        _geometry_column(rows) if name == "geometry" else pa.array([r.get(name) for r in rows])
+        for name in names
+    ]
+    batch = pa.RecordBatch.from_arrays(columns, names=names)
     return pa.Table.from_batches([StacJsonBatch(batch).to_arrow_batch(True).inner])
+
+
+def _geometry_column(rows: Sequence[dict[str, Any]]) -> pa.Array:
+    """WKB of every row's geometry (None where it has none or shapely refuses it)."""
+    wkb = [to_wkb(row.get("geometry")) for row in rows]
+    rest = [
+        n
+        for n, (w, row) in enumerate(zip(wkb, rows, strict=True))
+        if w is None and row.get("geometry") is not None
+    ]
+    if rest:
+        geometries = shapely.from_geojson(
+            [orjson.dumps(rows[n]["geometry"]) for n in rest], on_invalid="ignore"
+        )
+        for n, value in zip(rest, shapely.to_wkb(geometries, flavor="iso"), strict=True):
+            wkb[n] = value
+    return pa.array(wkb, pa.binary())
 
 
 def _has_proj_geometry(item: dict[str, Any]) -> bool:

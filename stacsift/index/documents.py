@@ -11,7 +11,7 @@ import hashlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -22,6 +22,8 @@ from stacsift.index import schema as f
 
 MIN_TIME = -(2**62)
 MAX_TIME = 2**62
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 # Properties that are machine values, not words a person would search for.
 _SKIPPED_PROPERTIES = frozenset(
@@ -233,8 +235,7 @@ def parse_datetime(value: object, *, end_of_day: bool = False) -> int | None:
 
 
 def to_micros(moment: datetime) -> int:
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return (moment - _EPOCH) // _MICROSECOND  # exact integer arithmetic, in C
 
 
 def item_bbox(item: dict[str, Any]) -> tuple[float, float, float, float] | None:

@@ -243,6 +243,32 @@ def test_incremental_update_uploads_a_sliver(fixtures: Path, tmp_path: Path) -> 
     assert {r["id"]: r["properties"]["gsd"] for r in rows}[items[0]["id"]] == 0.25
 
 
+class CountingBucket(Bucket):
+    """Records the keys it downloads."""
+
+    def __init__(self, inner: Bucket) -> None:
+        super().__init__(inner.store, inner.url, inner._local_root)
+        self.downloaded: list[str] = []
+
+    def download(self, key: str, dest: Path) -> None:
+        self.downloaded.append(key)
+        super().download(key, dest)
+
+
+def test_the_writer_cache_is_warm_after_a_publish(bucket: Bucket, tmp_path: Path) -> None:
+    # GIVEN a full build by a writer with its cache in tmp_path
+    collection, items = naip()
+    full = apply_changes(bucket, Changes(docs([collection, *items]), replace=True), tmp_path)
+    # WHEN the same writer updates a few items
+    counting = CountingBucket(bucket)
+    changed = [{**i, "properties": {**i["properties"], "gsd": 0.5}} for i in items[:5]]
+    update = apply_changes(counting, Changes(docs(changed)), tmp_path)
+    # THEN it downloads only the generation's meta file: segments and table parts are cached
+    assert counting.downloaded == [full.manifest.tantivy_meta]
+    rows = table_items(bucket, update.manifest, tmp_path)
+    assert {r["id"]: r["properties"]["gsd"] for r in rows}[items[0]["id"]] == 0.5
+
+
 def test_gc_deletes_only_unreferenced_files_after_the_grace(
     bucket: Bucket, fixtures: Path, tmp_path: Path
 ) -> None:
