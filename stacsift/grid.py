@@ -48,19 +48,24 @@ def _size(depth: int) -> float:
 
 def _index(value: float, origin: float, size: float, count: int) -> int:
     """The cell of ``value`` on an axis: ``origin + i * size <= value < origin + (i+1) * size``,
-    exactly (the division's rounding is corrected against the exact cell bounds)."""
-    i = min(count - 1, max(0, int((value - origin) // size)))
-    while i > 0 and origin + i * size > value:
-        i -= 1
-    while i < count - 1 and origin + (i + 1) * size <= value:
-        i += 1
+    exactly (the division's rounding, at most one cell, is corrected against the exact cell
+    bounds)."""
+    i = int((value - origin) // size)
+    if i < 0:
+        return 0
+    if i >= count:
+        return count - 1
+    if i > 0 and origin + i * size > value:
+        return i - 1
+    if i < count - 1 and origin + (i + 1) * size <= value:
+        return i + 1
     return i
 
 
 def _span(box: Box, depth: int) -> tuple[int, int, int, int]:
     """(x0, x1, y0, y1): the columns and rows of cells at ``depth`` that ``box`` touches."""
     west, south, east, north = box
-    size = _size(depth)
+    size = 180.0 / (1 << depth)
     columns, rows = 2 << depth, 1 << depth
     return (
         _index(west, -180.0, size, columns),
@@ -85,13 +90,15 @@ def item_terms(bbox: Box, prefix: str = "") -> list[str]:
     touches too many cells, or is not a box inside the world)."""
     if not all(map(math.isfinite, bbox)) or not _in_world(bbox):
         return [f"{prefix}{depth}:{BIG}" for depth in DEPTHS]
+    x0, x1, y0, y1 = _span(bbox, FINEST)
     terms: list[str] = []
-    for depth in DEPTHS:
-        x0, x1, y0, y1 = _span(bbox, depth)
-        if (x1 - x0 + 1) * (y1 - y0 + 1) > MAX_ITEM_CELLS:
+    for depth in DEPTHS:  # cells nest exactly: a coarser cell's index is the finer one halved
+        shift = FINEST - depth
+        a, b, c, d = x0 >> shift, x1 >> shift, y0 >> shift, y1 >> shift
+        if (b - a + 1) * (d - c + 1) > MAX_ITEM_CELLS:
             terms.append(f"{prefix}{depth}:{BIG}")
         else:
-            terms += _cells(f"{prefix}{depth}", range(x0, x1 + 1), range(y0, y1 + 1))
+            terms += _cells(f"{prefix}{depth}", range(a, b + 1), range(c, d + 1))
     return terms
 
 

@@ -13,7 +13,9 @@ from stacsift.index.schema import KEY, SCHEMA
 
 # tantivy's own bookkeeping files: never part of a published generation.
 _PRIVATE_FILES = frozenset({".managed.json", ".tantivy-meta.lock", ".tantivy-writer.lock"})
-WRITER_HEAP_BYTES = 128 * 1024 * 1024
+WRITER_HEAP_BYTES = (
+    1024 * 1024 * 1024
+)  # a segment per thread up to ~100k items: fewer segments, faster searches
 WRITER_THREADS = 2
 
 
