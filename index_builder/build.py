@@ -29,6 +29,7 @@ from stacsift.index.documents import STATE_SEPARATOR, Document, Unindexable, to_
 from stacsift.index.manifest import Manifest
 from stacsift.index.publish import current_manifest
 from stacsift.index.reader import IndexReader
+from stacsift.index.writer import gc_paused
 from stacsift.store import Bucket
 from stacsift.update import Changes, UpdateResult, apply_changes
 
@@ -139,7 +140,8 @@ def build_objects(
     started = time.monotonic()
     cache = cache_dir or (work_dir / "cache" if work_dir else DEFAULT_CACHE)
     collector = _Collector(report)
-    documents = list(collector.documents(_tagged(objects, sources)))
+    with gc_paused():  # millions of short-lived containers: see gc_paused
+        documents = list(collector.documents(_tagged(objects, sources)))
     if strict and report.skipped:
         raise IncompleteCrawl(report)
     previous, _ = current_manifest(bucket)

@@ -17,16 +17,14 @@ generation as it was; its half-uploaded files are garbage for ``stacsift gc``.
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import tempfile
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -48,7 +46,7 @@ from stacsift.index.manifest import (
 )
 from stacsift.index.publish import current_manifest, record_history, upload
 from stacsift.index.reader import cache_root, link_generation
-from stacsift.index.writer import referenced_files, write_index
+from stacsift.index.writer import gc_paused, referenced_files, write_index
 from stacsift.store import Bucket, PreconditionFailed
 from stacsift.table import LocalPart, merge_part, partition_name
 
@@ -287,24 +285,6 @@ def _seed_cache(files: dict[Path, Path]) -> None:
             os.link(local, cached)
         except OSError as err:
             logger.debug("not seeding the cache with %s: %s", local, err)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector during a bulk update.
-
-    An update allocates millions of short-lived containers (field dicts, term lists, rows for
-    Arrow) that reference counting frees by itself, and every burst of them would trigger
-    collections that rescan all live items: measured, over half of the document → tantivy
-    conversion time of a 20,000-item build. The previous state is restored afterwards, so
-    nested or concurrent updates leave the collector as they found it."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def collection_key(collection: str) -> str:

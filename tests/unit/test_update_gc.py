@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from stacsift.update import gc_paused
+from stacsift.index.writer import gc_paused
 
 
 def test_gc_paused_restores_the_collector_even_on_errors() -> None:
