@@ -95,7 +95,9 @@ def item_terms(bbox: Box, prefix: str = "") -> list[str]:
     for depth in DEPTHS:  # cells nest exactly: a coarser cell's index is the finer one halved
         shift = FINEST - depth
         a, b, c, d = x0 >> shift, x1 >> shift, y0 >> shift, y1 >> shift
-        if (b - a + 1) * (d - c + 1) > MAX_ITEM_CELLS:
+        if a == b and c == d:  # the common case, spelt out: builds make millions of these
+            terms.append(f"{prefix}{depth}:{a}:{c}")
+        elif (b - a + 1) * (d - c + 1) > MAX_ITEM_CELLS:
             terms.append(f"{prefix}{depth}:{BIG}")
         else:
             terms += _cells(f"{prefix}{depth}", range(a, b + 1), range(c, d + 1))
@@ -190,7 +192,8 @@ _EPOCH_YEAR = 1970
 
 def month_terms(start: int, end: int) -> list[str]:
     """Month terms of an object's [start, end] (epoch microseconds), or ``long``."""
-    first, last = _month(start), _month(end)
+    first = _month(start)
+    last = first if end == start else _month(end)
     if first is None or last is None or last < first or last - first + 1 > MAX_ITEM_MONTHS:
         return [LONG]
     return [f"m{m}" for m in range(first, last + 1)]
