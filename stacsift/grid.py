@@ -65,7 +65,7 @@ def _index(value: float, origin: float, size: float, count: int) -> int:
 def _span(box: Box, depth: int) -> tuple[int, int, int, int]:
     """(x0, x1, y0, y1): the columns and rows of cells at ``depth`` that ``box`` touches."""
     west, south, east, north = box
-    size = 180.0 / (1 << depth)
+    size = _size(depth)
     columns, rows = 2 << depth, 1 << depth
     return (
         _index(west, -180.0, size, columns),

@@ -45,7 +45,7 @@ from stacsift.index.manifest import (
     TablePart,
 )
 from stacsift.index.publish import current_manifest, record_history, upload
-from stacsift.index.reader import cache_root, link_generation
+from stacsift.index.reader import blob_path, cache_root, link_generation
 from stacsift.index.writer import gc_paused, referenced_files, write_index
 from stacsift.store import Bucket, PreconditionFailed
 from stacsift.table import LocalPart, merge_part, partition_name
@@ -162,11 +162,7 @@ def _stage(
             "uploaded_bytes": sent,
         },
     )
-    seed = {
-        cache / "files" / PurePosixPath(e.key).name: uploads[e.key]
-        for e in entries
-        if e.key not in known
-    }
+    seed = {blob_path(cache, e.key): uploads[e.key] for e in entries if e.key not in known}
     seed |= {_part_cache_path(cache, key): part.path for key, part in parts.items()}
     return _Staged(manifest, len(uploads), sent, warnings, seed)
 

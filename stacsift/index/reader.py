@@ -133,13 +133,17 @@ def materialize(bucket: Bucket, manifest: Manifest, etag: str | None, cache: Pat
     return directory
 
 
+def blob_path(cache: Path, key: str) -> Path:
+    """Where the cache keeps the tantivy file ``key`` (names are unique across generations)."""
+    return cache / "files" / PurePosixPath(key).name
+
+
 def link_generation(bucket: Bucket, manifest: Manifest, cache: Path, target: Path) -> None:
     """Fill ``target`` with the generation's segment files (linked) and its ``meta.json``."""
-    blobs = cache / "files"
-    blobs.mkdir(parents=True, exist_ok=True)
+    (cache / "files").mkdir(parents=True, exist_ok=True)
     for entry in manifest.tantivy_files:
-        name = PurePosixPath(entry.key).name
-        blob = blobs / name
+        blob = blob_path(cache, entry.key)
+        name = blob.name
         if not blob.is_file() or blob.stat().st_size != entry.size:
             _fetch(bucket, entry.key, blob, manifest)
         if blob.stat().st_size != entry.size:

@@ -15,9 +15,9 @@ from stacsift.index.schema import KEY, SCHEMA
 
 # tantivy's own bookkeeping files: never part of a published generation.
 _PRIVATE_FILES = frozenset({".managed.json", ".tantivy-meta.lock", ".tantivy-writer.lock"})
-WRITER_HEAP_BYTES = (
-    1024 * 1024 * 1024
-)  # a segment per thread up to ~100k items: fewer segments, faster searches
+# A budget, allocated as used: one segment per thread up to ~100k items, so few segments to
+# search (6 at 200k items with 128 MiB, 2 with this).
+WRITER_HEAP_BYTES = 1024 * 1024 * 1024
 WRITER_THREADS = 2
 
 
@@ -55,13 +55,14 @@ def write_index(
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector during a bulk update.
+    """Pause Python's cyclic garbage collector while documents are made, written or published.
 
-    An update allocates millions of short-lived containers (field dicts, term lists, rows for
+    That work allocates millions of short-lived containers (field dicts, term lists, rows for
     Arrow) that reference counting frees by itself, and every burst of them would trigger
     collections that rescan all live items: measured, over half of the document → tantivy
     conversion time of a 20,000-item build. The previous state is restored afterwards, so
-    nested or concurrent updates leave the collector as they found it."""
+    nested uses leave the collector as they found it; of concurrent ones, the first to finish
+    turns it back on."""
     enabled = gc.isenabled()
     gc.disable()
     try:
