@@ -93,8 +93,8 @@ def build(
                 spool.write(active.crawl(source, report))
                 spools.append(spool)
             digest = _combined([s.digest for s in spools])
-            previous = current_manifest(bucket)[0]
             rebuild = force or full
+            previous = current_manifest(bucket, replacing=rebuild)[0]
             if previous is not None and not rebuild and _same_crawl(previous, names, digest):
                 logger.info("unchanged since generation %s; nothing published", previous.generation)
                 return BuildResult(previous, report, unchanged=True)
@@ -144,7 +144,7 @@ def build_objects(
         documents = list(collector.documents(_tagged(objects, sources)))
     if strict and report.skipped:
         raise IncompleteCrawl(report)
-    previous, _ = current_manifest(bucket)
+    previous, _ = current_manifest(bucket, replacing=full)
     deletes: list[str] = []
     if previous is None or full:
         upserts, replace = documents, True

@@ -36,6 +36,15 @@ class IndexFormatError(IndexUnavailable):
     """The published index is of a format or tantivy version this reader cannot open."""
 
 
+class IndexFormatOutdated(IndexFormatError):
+    """A stacsift index of another format version or tantivy version: a full rebuild
+    (``stacsift build --full``) replaces it, continuing its generation numbers."""
+
+    def __init__(self, message: str, generation: int) -> None:
+        super().__init__(message)
+        self.generation = generation
+
+
 class SourceError(StacsiftError):
     """A catalog source given by the user cannot be read at all."""
 

@@ -84,7 +84,7 @@ def apply_changes(
     started = time.monotonic()
     cache = cache_root(bucket, cache_dir)
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        previous, etag = current_manifest(bucket)
+        previous, etag = current_manifest(bucket, replacing=changes.replace)
         with (
             tempfile.TemporaryDirectory(prefix="stacsift-update-", dir=work_dir) as tmp,
             gc_paused(),

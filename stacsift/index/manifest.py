@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from stacsift.errors import IndexFormatError
+from stacsift.errors import IndexFormatError, IndexFormatOutdated
 from stacsift.index.schema import FORMAT_VERSION, TANTIVY_VERSION
 
 MANIFEST_KEY = "index/manifest.json"
@@ -77,14 +77,18 @@ class Manifest:
         if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
             raise IndexFormatError(f"{where} is not a stacsift index manifest")
         if raw.get("format_version") != FORMAT_VERSION:
-            raise IndexFormatError(
+            raise _outdated(
+                raw,
                 f"{where} has index format {raw.get('format_version')!r}; this stacsift reads "
-                f"format {FORMAT_VERSION}: rebuild the index or upgrade stacsift"
+                f"format {FORMAT_VERSION}: rebuild the index (stacsift build --full) or "
+                "upgrade stacsift",
             )
         if raw.get("tantivy_version") != TANTIVY_VERSION:
-            raise IndexFormatError(
+            raise _outdated(
+                raw,
                 f"{where} was built with tantivy {raw.get('tantivy_version')!r}; this stacsift "
-                f"uses tantivy {TANTIVY_VERSION}: rebuild the index or align the versions"
+                f"uses tantivy {TANTIVY_VERSION}: rebuild the index (stacsift build --full) or "
+                "align the versions",
             )
         try:
             return cls(
@@ -99,3 +103,17 @@ class Manifest:
             )
         except (KeyError, TypeError, ValueError) as err:
             raise IndexFormatError(f"{where} is missing or has a malformed field: {err}") from err
+
+
+def _outdated(raw: dict[str, Any], message: str) -> IndexFormatError:
+    """The error for a stacsift manifest of another version: outdated (replaceable by a full
+    rebuild) when its generation number can be read, else just unreadable."""
+    generation = raw.get("generation")
+    if isinstance(generation, int) and not isinstance(generation, bool) and generation >= 0:
+        return IndexFormatOutdated(message, generation)
+    return IndexFormatError(message)
+
+
+def placeholder(generation: int) -> Manifest:
+    """Stands for an outdated generation that a full rebuild replaces: only its number."""
+    return Manifest(generation, "", "", [], [], {}, [])

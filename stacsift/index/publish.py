@@ -11,8 +11,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from stacsift.errors import NotFound, PublishConflict, StacsiftError
-from stacsift.index.manifest import MANIFEST_KEY, Manifest
+from stacsift.errors import IndexFormatOutdated, NotFound, PublishConflict, StacsiftError
+from stacsift.index.manifest import MANIFEST_KEY, Manifest, placeholder
 from stacsift.store import Bucket, PreconditionFailed
 
 logger = logging.getLogger(__name__)
@@ -51,13 +51,25 @@ def record_history(bucket: Bucket, manifest: Manifest) -> None:
         logger.warning("could not keep a copy of generation %s", manifest.generation, exc_info=True)
 
 
-def current_manifest(bucket: Bucket) -> tuple[Manifest | None, str | None]:
-    """The published manifest and its ETag, or (None, None) for an empty root."""
+def current_manifest(
+    bucket: Bucket, *, replacing: bool = False
+) -> tuple[Manifest | None, str | None]:
+    """The published manifest and its ETag, or (None, None) for an empty root.
+
+    ``replacing`` (a full rebuild) accepts a manifest of another index format: only its
+    generation number is kept (:func:`placeholder`), so the rebuild publishes the next one.
+    """
     try:
         data, etag = bucket.get_with_etag(MANIFEST_KEY)
     except NotFound:
         return None, None
-    return Manifest.from_json(data, f"{bucket.url}/{MANIFEST_KEY}"), etag
+    try:
+        return Manifest.from_json(data, f"{bucket.url}/{MANIFEST_KEY}"), etag
+    except IndexFormatOutdated as err:
+        if not replacing:
+            raise
+        logger.info("replacing generation %s of another index format", err.generation)
+        return placeholder(err.generation), etag
 
 
 def commit(bucket: Bucket, make: Callable[[Manifest | None], Manifest]) -> Manifest:

@@ -6,11 +6,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import orjson
 import pyarrow.parquet as pq
 import pytest
 
 from index_builder.build import build
-from stacsift.errors import IndexUnavailable
+from stacsift.errors import IndexFormatError, IndexUnavailable
 from stacsift.index.manifest import MANIFEST_KEY, FileEntry, Manifest
 from stacsift.index.publish import commit, current_manifest
 from stacsift.index.reader import IndexReader
@@ -112,3 +113,25 @@ def _manifest(generation: int) -> Manifest:
         collections={},
         sources=[],
     )
+
+
+def test_an_index_of_another_format_is_refused_until_a_full_rebuild_replaces_it(
+    root: tuple[str, StoreSettings], fixtures: Path, built: Build, tmp_path: Path
+) -> None:
+    # GIVEN a root whose current manifest is of an older index format (as after an upgrade)
+    url, store = root
+    case1 = str(fixtures / "catalogs/pystac-test-case-1")
+    bucket = built([case1], url, store)
+    raw = orjson.loads(bucket.get_with_etag(MANIFEST_KEY)[0])
+    bucket.put(MANIFEST_KEY, orjson.dumps(raw | {"format_version": 1, "generation": 7}))
+    reader = IndexReader(open_bucket(url, store), tmp_path / "cache", ttl_seconds=0)
+    # WHEN readers and an incremental build meet it, THEN they refuse it and say how to rebuild
+    for refuse in (reader.current, lambda: build([case1], bucket, tmp_path)):
+        with pytest.raises(IndexFormatError, match=r"index format 1.*stacsift build --full"):
+            refuse()
+    # WHEN a full rebuild runs, THEN it replaces it as the next generation, readable again
+    rebuilt = build([case1], bucket, tmp_path, full=True)
+    assert rebuilt.manifest.generation == 8
+    current = reader.current()
+    assert current.manifest.generation == 8
+    assert search_items(current, SearchRequest(limit=100)).matched == 8
