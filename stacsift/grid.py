@@ -3,12 +3,15 @@
 Range clauses on fast fields are exact but scan every document they are asked about. The index
 therefore also holds, per object, the cells of a quadtree over the globe that its bbox touches
 (at several depths) and the calendar months its interval touches. A query is covered by cells
-(months) of two kinds:
+(months) of three kinds:
 
 - **inner** ones lie wholly inside the query: every object posted in them matches, no range
   check needed;
-- **edge** ones straddle its border: their objects are candidates that the exact range clauses
-  check, together with the objects too big to be posted cell by cell (``big``, ``long``).
+- **side** cells straddle its border: their objects are candidates, but only for the sides
+  they straddle (a cell on the west border needs ``xmax >= west`` and nothing else), so most
+  candidates take one range check instead of four;
+- **edge** terms need the full exact check: the objects too big to be posted cell by cell
+  (``big``, ``long``), and the months an interval only partly covers.
 
 Cells are half-open (``[west, east)``, the last column and row closed at 180° and 90°), and
 both an object's cells and a query's cells come from the same exact index computation, so an
@@ -20,26 +23,36 @@ from __future__ import annotations
 import calendar
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
+from typing import Literal
 
 # Quadtree depths, finest first: a cell at depth d is 180 / 2**d degrees square
-# (2.8125°, 5.625°, 11.25°, 22.5°). Sizes are binary fractions, so cell bounds are exact floats.
-DEPTHS = (6, 5, 4, 3)
+# (5.625°, 11.25°, 22.5°, 45°). Sizes are binary fractions, so cell bounds are exact floats.
+# Measured at 200k items: every term a query names costs a lookup in every segment, and side
+# checks make the candidates of coarser border cells cheap, so 5.625° beats 2.8125° here.
+DEPTHS = (5, 4, 3, 2)
 FINEST, COARSEST = DEPTHS[0], DEPTHS[-1]
+FINEST_SIZE = 180.0 / (1 << FINEST)
 MAX_ITEM_CELLS = 64
 MAX_QUERY_TERMS = 1024
 BIG = "big"
 
 Box = tuple[float, float, float, float]
+Side = Literal["west", "east", "south", "north"]
+# The bounds of a query box that a border cell straddles: its objects pass when they reach
+# past each of them (west: xmax >= value, east: xmin <= value, south: ymax >= value, ...).
+Checks = tuple[tuple[Side, float], ...]
 
 
 @dataclass(frozen=True)
 class Cover:
-    """The terms of a query: ``inner`` ones match outright, ``edge`` ones need the exact check."""
+    """The terms of a query: ``inner`` ones match outright, ``sides`` ones when their objects
+    pass the checks they are listed under, ``edge`` ones when they pass the full exact check."""
 
     inner: list[str]
     edge: list[str]
+    sides: dict[Checks, list[str]] = field(default_factory=dict)
 
 
 def _size(depth: int) -> float:
@@ -105,39 +118,80 @@ def item_terms(bbox: Box, prefix: str = "") -> list[str]:
 
 
 def query_cover(bbox: Box, prefix: str = "") -> Cover | None:
-    """Inner and edge cell terms of a query bbox (across 180° when west > east); the finest
-    depth's ``big`` term is always an edge term. None when it would take too many terms.
+    """Inner, side and edge cell terms of a query bbox (across 180° when west > east); the
+    finest depth's ``big`` term is the only edge term. None when it would take too many terms.
 
     The cells inside the query form a rectangle at every depth; each depth contributes the
     part of its rectangle that the coarser depth's rectangle does not already cover, and the
-    edge is what the query touches at the finest depth outside its rectangle.
+    border cells are what the query touches at the finest depth outside its rectangle.
     """
     if not all(map(math.isfinite, bbox)):
         return None
     west, south, east, north = bbox
     boxes = [bbox] if west <= east else [(west, south, 180.0, north), (-180.0, south, east, north)]
-    inner: list[str] = []
-    edge: list[str] = [f"{prefix}{FINEST}:{BIG}"]
+    cover = Cover([], [f"{prefix}{FINEST}:{BIG}"])
     for box in boxes:
         clipped = _clip(box)
         if clipped is not None:
-            _cover_box(clipped, prefix, inner, edge)
-        if len(inner) + len(edge) > MAX_QUERY_TERMS:
+            _cover_box(clipped, prefix, cover)
+        if len(cover.inner) + sum(map(len, cover.sides.values())) >= MAX_QUERY_TERMS:
             return None
-    return Cover(inner, edge)
+    return cover
 
 
 Rect = tuple[int, int, int, int]  # x0, x1, y0, y1 (inclusive; empty when x0 > x1 or y0 > y1)
 
 
-def _cover_box(box: Box, prefix: str, inner: list[str], edge: list[str]) -> None:
+def _cover_box(box: Box, prefix: str, cover: Cover) -> None:
     coarser: Rect = (0, -1, 0, -1)
     for depth in reversed(DEPTHS):
         rect = _inside(box, depth)
         outer = (2 * coarser[0], 2 * coarser[1] + 1, 2 * coarser[2], 2 * coarser[3] + 1)
-        inner += _frame(f"{prefix}{depth}", rect, outer)
+        cover.inner.extend(_frame(f"{prefix}{depth}", rect, outer))
         coarser = rect
-    edge += _frame(f"{prefix}{FINEST}", _span(box, FINEST), coarser)
+    level = f"{prefix}{FINEST}"
+    columns, rows = _border_groups(box)
+    for column_checks, xs in columns:
+        for row_checks, ys in rows:
+            checks = column_checks + row_checks
+            if checks and xs and ys:  # no checks: the finest inner rectangle, covered above
+                cover.sides.setdefault(checks, []).extend(_cells(level, xs, ys))
+
+
+def _border_groups(box: Box) -> tuple[list[tuple[Checks, range]], list[tuple[Checks, range]]]:
+    """The columns and rows of finest cells that ``box`` touches, grouped by the box bounds
+    they straddle."""
+    west, south, east, north = box
+    size = _size(FINEST)
+    x0, x1, y0, y1 = _span(box, FINEST)
+    columns = _axis_groups(
+        x0,
+        x1,
+        ("west", west) if -180.0 + x0 * size < west else None,
+        ("east", east) if -180.0 + (x1 + 1) * size > east else None,
+    )
+    rows = _axis_groups(
+        y0,
+        y1,
+        ("south", south) if -90.0 + y0 * size < south else None,
+        ("north", north) if -90.0 + (y1 + 1) * size > north else None,
+    )
+    return columns, rows
+
+
+def _axis_groups(
+    first: int, last: int, low: tuple[Side, float] | None, high: tuple[Side, float] | None
+) -> list[tuple[Checks, range]]:
+    if first == last:
+        return [(tuple(c for c in (low, high) if c is not None), range(first, first + 1))]
+    groups: list[tuple[Checks, range]] = [
+        ((), range(first + (low is not None), last - (high is not None) + 1))
+    ]
+    if low is not None:
+        groups.append(((low,), range(first, first + 1)))
+    if high is not None:
+        groups.append(((high,), range(last, last + 1)))
+    return groups
 
 
 def _inside(box: Box, depth: int) -> Rect:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import tantivy
 
 # Bumped whenever the schema or its meaning changes; readers refuse other versions.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 TANTIVY_VERSION = "0.27.0"
 
 # Field names, shared by the document builder and the query translator.

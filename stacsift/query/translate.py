@@ -8,6 +8,7 @@ regexes or parser errors cannot be injected.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import tantivy
 from tantivy import FieldType, Occur, Query
@@ -89,9 +90,16 @@ def term_any(field: str, values: Sequence[str]) -> Query:
     if len(values) > MAX_DISJUNCTION_TERMS:
         return Query.term_set_query(SCHEMA, field, list(values))
     if len(values) == 1:
-        return Query.const_score_query(Query.term_query(SCHEMA, field, values[0]), 1.0)
-    terms = [(Occur.Should, Query.term_query(SCHEMA, field, value)) for value in values]
+        return Query.const_score_query(_term(field, values[0]), 1.0)
+    terms = [(Occur.Should, _term(field, value)) for value in values]
     return Query.const_score_query(Query.boolean_query(terms), 1.0)
+
+
+@lru_cache(maxsize=16_384)
+def _term(field: str, value: str) -> Query:
+    """One term query; queries are immutable, and filters name the same few thousand cell
+    and month terms over and over, so they are made once."""
+    return Query.term_query(SCHEMA, field, value)
 
 
 def type_is(kind: str) -> Query:
@@ -107,8 +115,9 @@ def kind_only(kind: str) -> tuple[Occur, Query]:
 
 
 def bbox_query(bbox: tuple[float, float, float, float], kind: str = f.TYPE_ITEM) -> Query:
-    """Objects whose bbox intersects ``bbox``: objects in cells inside it, and objects in cells
-    on its edge that four exact range clauses accept (two longitude ranges across 180°).
+    """Objects whose bbox intersects ``bbox``: objects in cells inside it, objects in its
+    border cells that reach past the bounds those cells straddle, and big objects that four
+    exact range clauses accept (two longitude ranges across 180°).
 
     Only objects of ``kind`` are in the cells; the cells and the exact clauses are only
     combined for them, so the query matches no object of another kind. Scored 0, so that
@@ -123,11 +132,26 @@ def bbox_query(bbox: tuple[float, float, float, float], kind: str = f.TYPE_ITEM)
 
 def _covered(field: str, cover: grid.Cover, exact: Query) -> Query:
     checked = Query.boolean_query([(Occur.Must, term_any(field, cover.edge)), (Occur.Must, exact)])
-    if not cover.inner:
+    parts = [(Occur.Should, term_any(field, cover.inner))] if cover.inner else []
+    for checks, terms in cover.sides.items():
+        clauses = [(Occur.Must, _side(side, value)) for side, value in checks]
+        parts.append(
+            (Occur.Should, Query.boolean_query([(Occur.Must, term_any(field, terms)), *clauses]))
+        )
+    if not parts:
         return checked
-    return Query.boolean_query(
-        [(Occur.Should, term_any(field, cover.inner)), (Occur.Should, checked)]
-    )
+    return Query.boolean_query([*parts, (Occur.Should, checked)])
+
+
+def _side(side: grid.Side, value: float) -> Query:
+    """An object reaches past one bound of a query box."""
+    if side == "west":
+        return _float_range(f.XMAX, value, None)
+    if side == "east":
+        return _float_range(f.XMIN, None, value)
+    if side == "south":
+        return _float_range(f.YMAX, value, None)
+    return _float_range(f.YMIN, None, value)
 
 
 def _constant(query: Query) -> Query:

@@ -16,7 +16,7 @@ import pytest
 
 from index_builder.build import build_objects
 from index_builder.crawl import Crawled, CrawlReport
-from stacsift import window
+from stacsift import grid, window
 from stacsift.index.documents import item_bbox, item_interval, parse_datetime
 from stacsift.index.reader import IndexReader, OpenIndex
 from stacsift.query.params import SearchRequest, SortKey
@@ -26,7 +26,7 @@ from stacsift.store import open_bucket
 from tests.conftest import FIXTURES
 
 NAIP_ITEMS = FIXTURES / "items/planetary-computer-naip/naip-items.ndjson"
-CELL = 2.8125  # the finest cell size: bounds at multiples of it are the hard cases
+CELL = grid.FINEST_SIZE / 2  # multiples of it are cell bounds (every other one) or midpoints
 Box = tuple[float, float, float, float]
 
 

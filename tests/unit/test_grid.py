@@ -1,5 +1,6 @@
-"""Cell and month terms: a query's cover finds every object it overlaps (inner or edge terms),
-and an object posted in an inner term always overlaps it, boundaries included."""
+"""Cell and month terms: a query's cover (inner terms, side terms with their checks, edge terms
+with the exact check) finds exactly the objects it overlaps, boundaries included, and an object
+posted in an inner term always overlaps it."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from stacsift.index.documents import parse_datetime
 
 Box = tuple[float, float, float, float]
 
-# Values on the cell bounds of every depth are where off-by-one mistakes live: draw them often.
-ALIGNED_LON = st.integers(0, 128).map(lambda i: -180.0 + i * 2.8125)
-ALIGNED_LAT = st.integers(0, 64).map(lambda i: -90.0 + i * 2.8125)
+# Values on the cell bounds of every depth are where off-by-one mistakes live: draw them often
+# (and the midpoints of the finest cells, which are bounds of no cell).
+HALF_CELL = grid.FINEST_SIZE / 2
+ALIGNED_LON = st.integers(0, int(360 / HALF_CELL)).map(lambda i: -180.0 + i * HALF_CELL)
+ALIGNED_LAT = st.integers(0, int(180 / HALF_CELL)).map(lambda i: -90.0 + i * HALF_CELL)
 LON = st.floats(min_value=-180, max_value=180) | ALIGNED_LON
 LAT = st.floats(min_value=-90, max_value=90) | ALIGNED_LAT
 
@@ -42,13 +45,25 @@ def overlaps(item: Box, query: Box) -> bool:
     return lat and (item[2] >= west or item[0] <= east)
 
 
+def passes(item: Box, checks: grid.Checks) -> bool:
+    reach = {
+        "west": lambda v: item[2] >= v,
+        "east": lambda v: item[0] <= v,
+        "south": lambda v: item[3] >= v,
+        "north": lambda v: item[1] <= v,
+    }
+    return all(reach[side](value) for side, value in checks)
+
+
 def check_cover(item: Box, query: Box) -> None:
     cover = grid.query_cover(query)
     assert cover is not None
     terms = set(grid.item_terms(item))
-    if overlaps(item, query):
-        assert terms & (set(cover.inner) | set(cover.edge)), "an overlapping object is missed"
-    if terms & set(cover.inner):
+    inner = bool(terms & set(cover.inner))
+    sides = any(terms & set(cells) and passes(item, c) for c, cells in cover.sides.items())
+    edge = bool(terms & set(cover.edge)) and overlaps(item, query)
+    assert (inner or sides or edge) == overlaps(item, query)
+    if inner:
         assert overlaps(item, query), "an inner term lets a disjoint object through"
 
 
@@ -64,7 +79,7 @@ def test_cover_across_the_antimeridian(item: Box, query: Box) -> None:
 
 
 def test_query_on_cell_bounds_touches_the_neighbours() -> None:
-    # GIVEN a query whose east side is exactly a cell bound (-180 + 64 * 2.8125 = 0)
+    # GIVEN a query whose east side is exactly a cell bound (0° is one at every depth)
     query = (-10.0, 10.0, 0.0, 20.0)
     # THEN an object starting exactly there overlaps and is found, one just beyond is not inner
     check_cover((0.0, 12.0, 1.0, 13.0), query)
@@ -78,7 +93,9 @@ def test_large_queries_are_mostly_inner_cells() -> None:
     cover = grid.query_cover((-180.0, -90.0, 180.0, 90.0))
     assert cover is not None
     assert cover.edge == [f"{grid.FINEST}:{grid.BIG}"]
-    assert len(cover.inner) == 16 * 8  # the coarsest cells, nothing finer
+    coarsest_cells = (2 << grid.COARSEST) * (1 << grid.COARSEST)
+    assert len(cover.inner) == coarsest_cells  # nothing finer
+    assert not cover.sides
 
 
 def test_objects_outside_the_world_are_only_big() -> None:
@@ -142,4 +159,21 @@ def test_cells_are_exact_where_the_division_rounds() -> None:
     item = (tiny, 10.0, tiny, 10.5)
     # THEN it is not posted east of 0°, so a query starting at 0° does not take it as inner
     check_cover(item, (0.0, 0.0, 30.0, 30.0))
-    assert f"{grid.FINEST}:63:35" in grid.item_terms(item)
+    west_of_zero = (1 << grid.FINEST) - 1  # columns start at -180°: 0° begins column 2**FINEST
+    row = int(100.0 // grid.FINEST_SIZE)  # 10°N is 100° north of the first row
+    assert f"{grid.FINEST}:{west_of_zero}:{row}" in grid.item_terms(item)
+
+
+def test_border_cells_are_checked_only_on_the_sides_they_straddle() -> None:
+    # GIVEN a query whose bounds all fall inside finest cells
+    size = grid.FINEST_SIZE
+    query = (0.5 * size, 0.5 * size, 4.5 * size, 3.5 * size)
+    cover = grid.query_cover(query)
+    assert cover is not None
+    # THEN corner cells are checked on two sides, other border cells on one
+    assert sorted(len(checks) for checks in cover.sides) == [1, 1, 1, 1, 2, 2, 2, 2]
+    west = cover.sides[(("west", query[0]),)]
+    assert len(west) == 2  # the two rows between the corners
+    # AND an object in a west border cell that reaches the query passes with one check
+    check_cover((0.4 * size, 1.2 * size, 0.6 * size, 1.3 * size), query)
+    check_cover((0.1 * size, 1.2 * size, 0.4 * size, 1.3 * size), query)
