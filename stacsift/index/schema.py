@@ -46,14 +46,18 @@ TYPE_COLLECTION = "collection"
 
 def build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
+    # Exact values are only ever matched, never scored or phrased: no frequencies, no positions.
     for raw in (KEY, TYPE, ID, COLLECTION):
-        builder.add_text_field(raw, tokenizer_name="raw", fast=True)
+        builder.add_text_field(raw, tokenizer_name="raw", fast=True, index_option="basic")
     builder.add_text_field(TEXT, tokenizer_name="en_stem")
     builder.add_text_field(WORDS, tokenizer_name="default")
+    # Numbers are filtered and sorted on their fast fields (tantivy's range queries use them
+    # when a field has one); terms for them in the inverted index would cost a third of the
+    # indexing time and never be read.
     for number in (START, END):
-        builder.add_integer_field(number, indexed=True, fast=True)
+        builder.add_integer_field(number, indexed=False, fast=True)
     for number in (XMIN, YMIN, XMAX, YMAX, GSD, CLOUD_COVER):
-        builder.add_float_field(number, indexed=True, fast=True)
+        builder.add_float_field(number, indexed=False, fast=True)
     builder.add_text_field(CELLS, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(MONTHS, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(STATE, tokenizer_name="raw", index_option="basic")
