@@ -24,7 +24,7 @@ import calendar
 import math
 import time
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 # Quadtree depths, finest first: a cell at depth d is 180 / 2**d degrees square
@@ -100,21 +100,27 @@ def cell_prefix(kind: str) -> str:
 
 def item_terms(bbox: Box, prefix: str = "") -> list[str]:
     """The cell terms of an object's bbox at every depth (or that depth's ``big`` term when it
-    touches too many cells, or is not a box inside the world)."""
-    if not all(map(math.isfinite, bbox)) or not _in_world(bbox):
+    touches too many cells, or is not a box inside the world, NaN included)."""
+    if not _in_world(bbox):
         return [f"{prefix}{depth}:{BIG}" for depth in DEPTHS]
-    x0, x1, y0, y1 = _span(bbox, FINEST)
+    return list(_span_terms(prefix, *_span(bbox, FINEST)))
+
+
+@lru_cache(maxsize=1 << 16)
+def _span_terms(prefix: str, x0: int, x1: int, y0: int, y1: int) -> tuple[str, ...]:
+    """The terms of the cells spanned by finest columns x0..x1 and rows y0..y1, at every depth.
+
+    Objects are small next to the finest cells, so builds ask for the same few thousand spans
+    over and over: they are made once."""
     terms: list[str] = []
     for depth in DEPTHS:  # cells nest exactly: a coarser cell's index is the finer one halved
         shift = FINEST - depth
         a, b, c, d = x0 >> shift, x1 >> shift, y0 >> shift, y1 >> shift
-        if a == b and c == d:  # the common case, spelt out: builds make millions of these
-            terms.append(f"{prefix}{depth}:{a}:{c}")
-        elif (b - a + 1) * (d - c + 1) > MAX_ITEM_CELLS:
+        if (b - a + 1) * (d - c + 1) > MAX_ITEM_CELLS:
             terms.append(f"{prefix}{depth}:{BIG}")
         else:
             terms += _cells(f"{prefix}{depth}", range(a, b + 1), range(c, d + 1))
-    return terms
+    return tuple(terms)
 
 
 def query_cover(bbox: Box, prefix: str = "") -> Cover | None:
@@ -247,7 +253,9 @@ _EPOCH_YEAR = 1970
 def month_terms(start: int, end: int) -> list[str]:
     """Month terms of an object's [start, end] (epoch microseconds), or ``long``."""
     first = _month(start)
-    last = first if end == start else _month(end)
+    if end == start:  # an instant, the common case
+        return [LONG] if first is None else [f"m{first}"]
+    last = _month(end)
     if first is None or last is None or last < first or last - first + 1 > MAX_ITEM_MONTHS:
         return [LONG]
     return [f"m{m}" for m in range(first, last + 1)]

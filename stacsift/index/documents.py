@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -80,12 +79,13 @@ class Document:
             f.START: self.start,
             f.END: self.end,
             f.JSON: self.json,
+            f.MONTHS: grid.month_terms(self.start, self.end),
         }
         if self.bbox is not None:
-            values.update(zip((f.XMIN, f.YMIN, f.XMAX, f.YMAX), self.bbox, strict=True))
+            values[f.XMIN], values[f.YMIN], values[f.XMAX], values[f.YMAX] = self.bbox
             values[f.CELLS] = grid.item_terms(self.bbox, grid.cell_prefix(self.kind))
-        values[f.MONTHS] = grid.month_terms(self.start, self.end)
-        values.update(self.numbers)
+        for name, number in self.numbers:
+            values[name] = number
         if self.href:
             values[f.HREF] = self.href
         if self.state:
@@ -204,8 +204,11 @@ def _numbers(props: dict[str, Any]) -> tuple[tuple[str, float], ...]:
 def item_interval(props: dict[str, Any]) -> tuple[int, int]:
     """(start, end) in epoch microseconds from ``datetime`` or ``start_/end_datetime``."""
     single = parse_datetime(props.get("datetime"))
-    start = parse_datetime(props.get("start_datetime"))
-    end = parse_datetime(props.get("end_datetime"), end_of_day=True)
+    if props.get("start_datetime") is None and props.get("end_datetime") is None:
+        start = end = None  # the common case, spelt out: builds parse millions of these
+    else:
+        start = parse_datetime(props.get("start_datetime"))
+        end = parse_datetime(props.get("end_datetime"), end_of_day=True)
     if start is None and end is None:
         if single is None:
             raise Unindexable("has neither datetime nor start_datetime/end_datetime")
@@ -285,16 +288,23 @@ def _bbox4(value: object) -> tuple[float, float, float, float] | None:
     return west, south, east, north
 
 
-def _texts(props: dict[str, Any]) -> Iterator[str]:
+def _texts(props: dict[str, Any]) -> list[str]:
+    found: list[str] = []
     for name, value in props.items():
-        if name in _SKIPPED_PROPERTIES:
-            continue
-        yield from _strings(value)
+        if isinstance(value, str):  # the common case, without a call per property
+            if value and not value.startswith(_URLS) and name not in _SKIPPED_PROPERTIES:
+                found.append(value)
+        elif isinstance(value, list) and name not in _SKIPPED_PROPERTIES:
+            found += _strings(value)
+    return found
+
+
+_URLS = ("http://", "https://")
 
 
 def _strings(value: object) -> list[str]:
     if isinstance(value, str):
-        return [value] if value and not value.startswith(("http://", "https://")) else []
+        return [value] if value and not value.startswith(_URLS) else []
     if isinstance(value, list):  # keywords, instruments, … and providers' names
         names = (v.get("name") if isinstance(v, dict) else v for v in value)
         return [v for v in names if isinstance(v, str) and v]

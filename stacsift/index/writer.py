@@ -41,16 +41,19 @@ def write_index(
     else:
         index = tantivy.Index.open(str(directory))
     writer = index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=WRITER_THREADS)
+    count = 0
     with gc_paused():
-        documents = list(documents)
-        if not fresh:
+        if not fresh:  # deletes first, so that documents replace their older versions
+            documents = list(documents)
             for key in [*deletes, *(d.key for d in documents)]:
                 writer.delete_documents_by_term(KEY, key)
+        # Added as they come: tantivy's threads index while the next documents are made.
         for document in documents:
             writer.add_document(tantivy.Document.from_dict(document.fields(), SCHEMA))
+            count += 1
     writer.commit()
     writer.wait_merging_threads()
-    return len(documents)
+    return count
 
 
 @contextmanager
