@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,6 +57,14 @@ def write_index(
     return count
 
 
+class _Pauses:
+    """Pauses in progress (threads may publish concurrently) and the state to restore."""
+
+    lock = threading.Lock()
+    active = 0
+    restore = False
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while documents are made, written or published.
@@ -63,16 +72,20 @@ def gc_paused() -> Iterator[None]:
     That work allocates millions of short-lived containers (field dicts, term lists, rows for
     Arrow) that reference counting frees by itself, and every burst of them would trigger
     collections that rescan all live items: measured, over half of the document → tantivy
-    conversion time of a 20,000-item build. The previous state is restored afterwards, so
-    nested uses leave the collector as they found it; of concurrent ones, the first to finish
-    turns it back on."""
-    enabled = gc.isenabled()
-    gc.disable()
+    conversion time of a 20,000-item build. Pauses nest and overlap (concurrent updates in
+    threads): the last one to end restores the collector's state from before the first."""
+    with _Pauses.lock:
+        if _Pauses.active == 0:
+            _Pauses.restore = gc.isenabled()
+            gc.disable()
+        _Pauses.active += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _Pauses.lock:
+            _Pauses.active -= 1
+            if _Pauses.active == 0 and _Pauses.restore:
+                gc.enable()
 
 
 def generation_files(directory: Path) -> tuple[Path, list[Path]]:

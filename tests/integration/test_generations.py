@@ -18,7 +18,7 @@ from index_builder.gc import collect
 from stacsift.errors import IndexUnavailable, StoreError
 from stacsift.index.documents import Document, to_document
 from stacsift.index.manifest import MANIFEST_KEY, Manifest
-from stacsift.index.publish import current_manifest
+from stacsift.index.publish import HISTORY_PREFIX, current_manifest
 from stacsift.index.reader import IndexReader
 from stacsift.query.params import SearchRequest
 from stacsift.search import search_items
@@ -282,3 +282,28 @@ def test_gc_deletes_only_unreferenced_files_after_the_grace(
     assert result.deleted
     assert read_all(bucket, tmp_path / "after-gc").keys() == {i["id"] for i in items[:80]}
     assert bucket.etag(MANIFEST_KEY) is not None
+
+
+def test_gc_after_a_format_upgrade_keeps_the_old_generations_files(
+    bucket: Bucket, tmp_path: Path
+) -> None:
+    # GIVEN three generations written by an older index format (as before an upgrade) ...
+    collection, items = naip()
+    apply_changes(bucket, Changes(docs([collection, *items[:20]]), replace=True), tmp_path)
+    for n in range(2):
+        apply_changes(bucket, Changes(docs(items[20 + n * 10 : 30 + n * 10])), tmp_path)
+    old = {}
+    for info in bucket.list(HISTORY_PREFIX):
+        raw = orjson.loads(bucket.get(info.key)) | {"format_version": 1}
+        bucket.put(info.key, orjson.dumps(raw))
+        old[raw["generation"]] = {raw["tantivy_meta"], *(e["key"] for e in raw["tantivy_files"])}
+    # ... and a full rebuild by this version on top
+    apply_changes(bucket, Changes(docs([collection, *items[:5]]), replace=True), tmp_path)
+    # WHEN garbage is collected keeping three generations
+    result = collect(bucket, keep=3, grace=timedelta(0))
+    # THEN it runs: the two newest old generations keep their files, the oldest loses its own
+    assert result.kept_generations == [2, 3, 4]
+    left = {i.key for i in bucket.list("index/")}
+    assert old[2] | old[3] <= left
+    assert old[1] - old[2] - old[3] and not (old[1] - old[2] - old[3]) & left
+    assert read_all(bucket, tmp_path / "after-gc").keys() == {i["id"] for i in items[:5]}

@@ -25,3 +25,16 @@ def test_gc_paused_leaves_a_disabled_collector_disabled() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_overlapping_pauses_keep_the_collector_off_until_the_last_ends() -> None:
+    # GIVEN two pauses that overlap, as two updates in two threads do
+    first, second = gc_paused(), gc_paused()
+    first.__enter__()
+    second.__enter__()
+    # WHEN the first one to start ends before the other
+    first.__exit__(None, None, None)
+    # THEN the collector stays off for the one still running, and comes back after it
+    assert not gc.isenabled()
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
