@@ -247,18 +247,20 @@ def _clip(box: Box) -> Box | None:
 MAX_ITEM_MONTHS = 36
 MAX_QUERY_MONTHS = 1200
 LONG = "long"
+SPAN = "span"
 _EPOCH_YEAR = 1970
 
 
 def month_terms(start: int, end: int) -> list[str]:
-    """Month terms of an object's [start, end] (epoch microseconds), or ``long``."""
+    """Month terms of an object's [start, end] (epoch microseconds), or ``long``; objects
+    that are not instants also get ``span``, so that a generation knows whether it has any."""
     first = _month(start)
     if end == start:  # an instant, the common case
         return [LONG] if first is None else [f"m{first}"]
     last = _month(end)
     if first is None or last is None or last < first or last - first + 1 > MAX_ITEM_MONTHS:
-        return [LONG]
-    return [f"m{m}" for m in range(first, last + 1)]
+        return [LONG, SPAN]
+    return [*(f"m{m}" for m in range(first, last + 1)), SPAN]
 
 
 def query_months(start: int, end: int) -> Cover | None:

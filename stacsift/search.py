@@ -22,6 +22,7 @@ from stacsift.errors import IndexFormatError, NotFound
 from stacsift.index import schema as f
 from stacsift.index.documents import document_key
 from stacsift.index.reader import OpenIndex
+from stacsift.index.stats import KindStats
 from stacsift.query import freetext, translate
 from stacsift.query.params import SearchRequest, SortKey
 from stacsift.sorting import sort_objects
@@ -72,14 +73,13 @@ class Page:
 
 
 def object_query(
-    request: SearchRequest,
-    kind: str = f.TYPE_ITEM,
-    time_bounds: tuple[int, int] | None = None,
+    request: SearchRequest, kind: str = f.TYPE_ITEM, stats: KindStats | None = None
 ) -> Query:
     """The tantivy query: free text (scored) and filters (unscored).
 
-    ``time_bounds`` (earliest start, latest end of the objects of ``kind``) let open datetime
-    intervals use the month terms.
+    ``stats`` of the objects of ``kind`` let open datetime intervals use the month terms (by
+    their earliest start and latest end), and make the exact datetime check one range clause
+    when every object is an instant.
     """
     clauses: list[tuple[Occur, Query]] = []
     node = freetext.parse(request.q) if request.q else None
@@ -94,7 +94,12 @@ def object_query(
         clauses.append((Occur.Must, translate.bbox_query(bbox, kind)))
     if request.datetime is not None:
         # Month terms pay off unless a bbox leads and the exact clauses only check its hits.
-        interval = translate.interval_query(*request.datetime, time_bounds, months=bbox is None)
+        interval = translate.interval_query(
+            *request.datetime,
+            stats.time_bounds if stats is not None else None,
+            months=bbox is None,
+            instants=stats is not None and stats.instants,
+        )
         clauses.append((Occur.Must, interval))
     if bbox is not None:
         return Query.boolean_query(clauses)  # the bbox clause matches objects of ``kind`` only
@@ -133,7 +138,7 @@ def search_items(
             order=tantivy.Order.Desc if descending else tantivy.Order.Asc,
         )
 
-    query = object_query(request, kind, _time_bounds(index, request, kind))
+    query = object_query(request, kind, _interval_stats(index, request, kind))
     found = None
     if field is not None and kind == f.TYPE_ITEM and window.applies(request, field):
         found = window.windowed(search, query, request, index.stats(kind), field, descending)
@@ -145,8 +150,9 @@ def search_items(
     return _page(hits, matched, request, index.manifest.generation)
 
 
-def _time_bounds(index: OpenIndex, request: SearchRequest, kind: str) -> tuple[int, int] | None:
-    return index.stats(kind).time_bounds if request.datetime is not None else None
+def _interval_stats(index: OpenIndex, request: SearchRequest, kind: str) -> KindStats | None:
+    """The stats a datetime filter uses (computed once per generation, on first need)."""
+    return index.stats(kind) if request.datetime is not None else None
 
 
 def _native_order(request: SearchRequest, kind: str) -> tuple[str | None, bool] | None:
@@ -176,7 +182,7 @@ def _scan(
 def _candidates(index: OpenIndex, request: SearchRequest, kind: str) -> Iterator[Hit]:
     """Every object the tantivy query matches, in the best order tantivy can give."""
     searcher = index.searcher()
-    query = object_query(request, kind, _time_bounds(index, request, kind))
+    query = object_query(request, kind, _interval_stats(index, request, kind))
     plain = SearchRequest(q=request.q, sortby=request.sortby[:1])
     order = _native_order(plain, kind) or (None, True)
     offset = 0

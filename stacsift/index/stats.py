@@ -11,6 +11,7 @@ from typing import Any
 
 import tantivy
 
+from stacsift import grid
 from stacsift.index import schema as f
 
 MAX_COLLECTIONS = 65_536
@@ -24,6 +25,7 @@ class KindStats:
     by_collection: dict[str, int] | None  # None when there are too many collections to list
     start: tuple[int, int] | None  # (min, max) of ``start``, epoch microseconds
     end: tuple[int, int] | None  # (min, max) of ``end``
+    instants: bool = False  # every object's start equals its end
 
     @property
     def time_bounds(self) -> tuple[int, int] | None:
@@ -65,7 +67,14 @@ def kind_stats(searcher: tantivy.Searcher, kind: str) -> KindStats:
         by_collection=buckets if complete else None,
         start=_pair(found, "start"),
         end=_pair(found, "end"),
+        instants=_count(searcher, _spans(query)) == 0,
     )
+
+
+def _spans(kind: tantivy.Query) -> tantivy.Query:
+    """The objects of a kind whose interval is not an instant (see ``grid.month_terms``)."""
+    span = tantivy.Query.term_query(f.SCHEMA, f.MONTHS, grid.SPAN)
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, kind), (tantivy.Occur.Must, span)])
 
 
 def _pair(found: dict[str, Any], name: str) -> tuple[int, int] | None:

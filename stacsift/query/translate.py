@@ -185,22 +185,27 @@ def interval_query(
     bounds: tuple[int, int] | None = None,
     *,
     months: bool = True,
+    instants: bool = False,
 ) -> Query:
     """Objects whose [start, end] overlaps the interval (epoch microseconds, None for an open
     end): objects in months inside it, and objects in months on its edges (or ``long``) that
     exact range clauses accept. ``bounds`` (the earliest start and latest end in the index)
     close open ends, so that they are covered by months too. Without ``months`` the exact
     clauses alone are used: cheaper when a more selective filter (a bbox) leads the search
-    and they only check its candidates. Scored 0, like bbox filters.
+    and they only check its candidates. ``instants`` (every object's start is its end) makes
+    the exact check one range on ``start``. Scored 0, like bbox filters.
     """
     if start is None and end is None:
         return Query.all_query()
-    clauses = []
-    if end is not None:
-        clauses.append((Occur.Must, _int_range(f.START, None, end)))
-    if start is not None:
-        clauses.append((Occur.Must, _int_range(f.END, start, None)))
-    exact = Query.boolean_query(clauses)
+    if instants and start is not None and end is not None:
+        exact = _int_range(f.START, start, end)
+    else:
+        clauses = []
+        if end is not None:
+            clauses.append((Occur.Must, _int_range(f.START, None, end)))
+        if start is not None:
+            clauses.append((Occur.Must, _int_range(f.END, start, None)))
+        exact = Query.boolean_query(clauses)
     low, high = bounds if bounds is not None else (None, None)
     first, last = start if start is not None else low, end if end is not None else high
     if months and first is not None and last is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -92,14 +93,35 @@ def items() -> list[dict[str, Any]]:
     return made + naip
 
 
-@pytest.fixture(scope="module")
-def index(items: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> OpenIndex:
-    work = tmp_path_factory.mktemp("exact")
+def built(items: list[dict[str, Any]], work: Path) -> OpenIndex:
     objects = [Crawled("Collection", "memory:c", collection(c)) for c in ("made-0", "made-1")]
     objects += [Crawled("Item", f"memory:{i['id']}", i) for i in items]
     bucket = open_bucket(str(work / "root"), StoreSettings(), create=True)
     build_objects(objects, ["memory"], bucket, CrawlReport(), work)
     return IndexReader(bucket, work / "cache").current()
+
+
+@pytest.fixture(scope="module")
+def index(items: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> OpenIndex:
+    return built(items, tmp_path_factory.mktemp("exact"))
+
+
+def is_instant(item: dict[str, Any]) -> bool:
+    start, end = item_interval(item["properties"])
+    return start == end
+
+
+@pytest.fixture(scope="module")
+def instant_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [i for i in items if is_instant(i)]
+
+
+@pytest.fixture(scope="module")
+def instant_index(
+    instant_items: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> OpenIndex:
+    """Only instants (like most imagery catalogs): datetime filters take one range clause."""
+    return built(instant_items, tmp_path_factory.mktemp("instants"))
 
 
 def overlaps_box(item: dict[str, Any], query: Box) -> bool:
@@ -142,6 +164,18 @@ def queries(
 
 
 def test_filters_match_a_brute_force_check(items: list[dict[str, Any]], index: OpenIndex) -> None:
+    assert not index.stats("item").instants
+    check_against_brute_force(items, index)
+
+
+def test_filters_on_instants_match_a_brute_force_check(
+    instant_items: list[dict[str, Any]], instant_index: OpenIndex
+) -> None:
+    assert instant_index.stats("item").instants
+    check_against_brute_force(instant_items, instant_index)
+
+
+def check_against_brute_force(items: list[dict[str, Any]], index: OpenIndex) -> None:
     checked = 0
     for box, interval in queries(random.Random(11)):
         # WHEN searching with the filter

@@ -141,8 +141,9 @@ def test_month_terms() -> None:
     start = parse_datetime("2019-12-31T23:00:00Z")
     end = parse_datetime("2020-02-01T00:00:00Z")
     assert start is not None and end is not None
-    assert grid.month_terms(start, end) == ["m599", "m600", "m601"]
-    assert grid.month_terms(0, end) == [grid.LONG]
+    assert grid.month_terms(start, end) == ["m599", "m600", "m601", grid.SPAN]
+    assert grid.month_terms(0, end) == [grid.LONG, grid.SPAN]
+    assert grid.month_terms(start, start) == ["m599"]  # an instant: no span
     cover = grid.query_months(start, end)
     assert cover is not None
     assert cover.inner == ["m600"]  # all of January 2020
