@@ -168,19 +168,13 @@ def _border_groups(box: Box) -> tuple[list[tuple[Checks, range]], list[tuple[Che
     """The columns and rows of finest cells that ``box`` touches, grouped by the box bounds
     they straddle."""
     west, south, east, north = box
-    size = _size(FINEST)
-    x0, x1, y0, y1 = _span(box, FINEST)
+    x0, x1, y0, y1 = span = _span(box, FINEST)
+    out_west, out_east, out_south, out_north = _sticking_out(box, FINEST, span)
     columns = _axis_groups(
-        x0,
-        x1,
-        ("west", west) if -180.0 + x0 * size < west else None,
-        ("east", east) if -180.0 + (x1 + 1) * size > east else None,
+        x0, x1, ("west", west) if out_west else None, ("east", east) if out_east else None
     )
     rows = _axis_groups(
-        y0,
-        y1,
-        ("south", south) if -90.0 + y0 * size < south else None,
-        ("north", north) if -90.0 + (y1 + 1) * size > north else None,
+        y0, y1, ("south", south) if out_south else None, ("north", north) if out_north else None
     )
     return columns, rows
 
@@ -202,18 +196,23 @@ def _axis_groups(
 
 def _inside(box: Box, depth: int) -> Rect:
     """The cells at ``depth`` wholly inside ``box``."""
+    x0, x1, y0, y1 = span = _span(box, depth)
+    out_west, out_east, out_south, out_north = _sticking_out(box, depth, span)
+    return x0 + out_west, x1 - out_east, y0 + out_south, y1 - out_north
+
+
+def _sticking_out(box: Box, depth: int, span: Rect) -> tuple[bool, bool, bool, bool]:
+    """Whether the first and last columns and rows of ``span`` reach past ``box``'s west,
+    east, south and north bounds (then they straddle them)."""
     west, south, east, north = box
     size = _size(depth)
-    x0, x1, y0, y1 = _span(box, depth)
-    if -180.0 + x0 * size < west:
-        x0 += 1
-    if -180.0 + (x1 + 1) * size > east:
-        x1 -= 1
-    if -90.0 + y0 * size < south:
-        y0 += 1
-    if -90.0 + (y1 + 1) * size > north:
-        y1 -= 1
-    return x0, x1, y0, y1
+    x0, x1, y0, y1 = span
+    return (
+        -180.0 + x0 * size < west,
+        -180.0 + (x1 + 1) * size > east,
+        -90.0 + y0 * size < south,
+        -90.0 + (y1 + 1) * size > north,
+    )
 
 
 def _frame(level: str, rect: Rect, hole: Rect) -> list[str]:
@@ -243,7 +242,8 @@ def _clip(box: Box) -> Box | None:
     return clipped if clipped[0] <= clipped[2] and clipped[1] <= clipped[3] else None
 
 
-# Time buckets: calendar months since 1970-01, the same two kinds of terms as the cells.
+# Time buckets: calendar months since 1970-01, covered by inner and edge terms like cells
+# (an interval has no sides to check apart).
 MAX_ITEM_MONTHS = 36
 MAX_QUERY_MONTHS = 1200
 LONG = "long"

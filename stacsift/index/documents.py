@@ -291,10 +291,7 @@ def _bbox4(value: object) -> tuple[float, float, float, float] | None:
 def _texts(props: dict[str, Any]) -> list[str]:
     found: list[str] = []
     for name, value in props.items():
-        if isinstance(value, str):  # the common case, without a call per property
-            if value and not value.startswith(_URLS) and name not in _SKIPPED_PROPERTIES:
-                found.append(value)
-        elif isinstance(value, list) and name not in _SKIPPED_PROPERTIES:
+        if name not in _SKIPPED_PROPERTIES:
             found += _strings(value)
     return found
 

@@ -103,7 +103,7 @@ def _term(field: str, value: str) -> Query:
 
 
 def type_is(kind: str) -> Query:
-    return Query.term_query(SCHEMA, f.TYPE, kind)
+    return _term(f.TYPE, kind)
 
 
 def kind_only(kind: str) -> tuple[Occur, Query]:
