@@ -7,7 +7,7 @@ recorded in the :class:`CrawlReport` with its URL and the reason, and skipped. O
 cannot be read (or is not STAC) raises :class:`~stacsift.errors.SourceError`.
 
 The pieces: :mod:`~index_builder.links` (URLs), :mod:`~index_builder.fetch` and the fetchers for
-each scheme, :mod:`~index_builder.retry`, :mod:`~index_builder.objects` (what an object is,
+each scheme, :mod:`~index_builder.retry`, :mod:`~stacsift.stac_objects` (what an object is,
 migration and lenient repairs), :mod:`~index_builder.api` (STAC API paging),
 :mod:`~index_builder.cache` (validators for re-crawls) and :mod:`~index_builder.walk` (the
 ordered, concurrent breadth-first walk). This module wires them together.

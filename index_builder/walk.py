@@ -30,9 +30,9 @@ from index_builder.cache import CrawlCache
 from index_builder.crawled import Crawled, CrawlOptions
 from index_builder.fetch import Fetcher, FetchFailed, Request, Response
 from index_builder.links import link_href, links_of, origin_of, resolve, scheme_of
-from index_builder.objects import NotUsable, prepare
 from index_builder.report import CrawlReport
 from stacsift.errors import SourceError
+from stacsift.stac_objects import NotUsable, prepare
 
 logger = logging.getLogger(__name__)
 

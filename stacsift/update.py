@@ -10,8 +10,9 @@ operation starting from an empty index) and by event-driven reindexing. Each att
 3. rewrites the GeoParquet parts of the affected collections only (copy-on-write);
 4. uploads exactly the new files, then publishes the manifest with a conditional PUT.
 
-Losing the race for the manifest (step 4) repeats the attempt on top of the winner, so two
-writers never lose each other's changes. Anything failing before step 4 leaves the previous
+Losing the race for the manifest (step 4) repeats the attempt on top of the winner
+(:func:`stacsift.index.publish.commit`, the one compare-and-swap loop), so two writers never
+lose each other's changes. Anything failing before step 4 leaves the previous
 generation as it was; its half-uploaded files are garbage for ``stacsift gc``.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 import time
 import uuid
@@ -31,12 +33,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pyarrow as pa
+import tantivy
 
-from stacsift.errors import PublishConflict
 from stacsift.index import schema as f
-from stacsift.index.documents import Document, to_document
+from stacsift.index.documents import Document, parse_key, to_document
 from stacsift.index.manifest import (
-    MANIFEST_KEY,
     TABLE_PREFIX,
     TANTIVY_PREFIX,
     CollectionSummary,
@@ -44,14 +45,14 @@ from stacsift.index.manifest import (
     Manifest,
     TablePart,
 )
-from stacsift.index.publish import current_manifest, record_history, upload
+from stacsift.index.origins import ObjectState, Recheck, resolve
+from stacsift.index.publish import commit, upload
 from stacsift.index.reader import blob_path, cache_root, link_generation
 from stacsift.index.writer import gc_paused, referenced_files, write_index
-from stacsift.store import Bucket, PreconditionFailed
+from stacsift.store import Bucket
 from stacsift.table import LocalPart, merge_part, partition_name
 
 logger = logging.getLogger(__name__)
-MAX_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class Changes:
     upserts: Sequence[Document] = ()
     deletes: Sequence[str] = ()
     replace: bool = False  # start from an empty index: a full rebuild
+    objects: Sequence[ObjectState] = ()  # stored objects' current states (event reindexing)
+    recheck: Recheck | None = None  # asks the bucket for an object's version (see origins)
     sources: Sequence[str] = ()
     stats: dict[str, Any] = field(default_factory=dict)
 
@@ -81,39 +84,50 @@ def apply_changes(
     bucket: Bucket, changes: Changes, cache_dir: Path, work_dir: Path | None = None
 ) -> UpdateResult:
     """Publish ``changes`` as the next generation at ``bucket`` (see the module docstring)."""
+    result = apply_objects(bucket, changes, cache_dir, work_dir)
+    if result is None:
+        raise ValueError("object states changed nothing: use apply_objects for them")
+    return result
+
+
+def apply_objects(
+    bucket: Bucket, changes: Changes, cache_dir: Path, work_dir: Path | None = None
+) -> UpdateResult | None:
+    """Like :func:`apply_changes`, for changes that include stored objects' states; returns
+    ``None`` when those turn out to change nothing (every state already indexed, or older than
+    what is): then nothing is published."""
     started = time.monotonic()
     cache = cache_root(bucket, cache_dir)
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        previous, etag = current_manifest(bucket, replacing=changes.replace)
-        with (
-            tempfile.TemporaryDirectory(prefix="stacsift-update-", dir=work_dir) as tmp,
-            gc_paused(),
-        ):
-            staged = _stage(bucket, previous, changes, cache, Path(tmp))
-            manifest = replace(
-                staged.manifest,
-                stats=staged.manifest.stats | {"seconds": round(time.monotonic() - started, 3)},
-            )
-            try:
-                bucket.put_if(MANIFEST_KEY, manifest.to_json(), etag=etag)
-            except PreconditionFailed:
-                logger.info("lost the manifest race; redoing the update (attempt %s)", attempt)
-                continue
-            _seed_cache(staged.seed)
-        record_history(bucket, manifest)
-        return UpdateResult(
-            manifest,
-            staged.files,
-            staged.bytes,
-            attempt,
-            time.monotonic() - started,
-            staged.warnings,
-        )
-    raise PublishConflict(f"{bucket.url}: lost the manifest race {MAX_ATTEMPTS} times")
+    staged: list[_Staged] = []
+    with tempfile.TemporaryDirectory(prefix="stacsift-update-", dir=work_dir) as tmp:
+
+        def make(previous: Manifest | None) -> Manifest | None:
+            for old in staged:  # an attempt that lost the race: its files are not needed
+                shutil.rmtree(old.work, ignore_errors=True)
+            work = Path(tmp) / f"attempt-{len(staged) + 1}"
+            work.mkdir()
+            with gc_paused():
+                draft = _stage(bucket, previous, changes, cache, work)
+            if draft is None:
+                return None
+            staged.append(draft)
+            seconds = round(time.monotonic() - started, 3)
+            return replace(draft.manifest, stats=draft.manifest.stats | {"seconds": seconds})
+
+        published = commit(bucket, make, replacing=changes.replace)
+        if published is None:
+            return None
+        manifest, attempts = published
+        won = staged[-1]
+        _seed_cache(won.seed)
+    return UpdateResult(
+        manifest, won.files, won.bytes, attempts, time.monotonic() - started, won.warnings
+    )
 
 
 @dataclass(frozen=True)
 class _Staged:
+    work: Path
     manifest: Manifest
     files: int
     bytes: int
@@ -122,14 +136,17 @@ class _Staged:
 
 
 def _stage(
-    bucket: Bucket, previous: Manifest | None, changes: Changes, cache: Path, work: Path
-) -> _Staged:
-    base = None if changes.replace else previous
+    bucket: Bucket, previous: Manifest | None, requested: Changes, cache: Path, work: Path
+) -> _Staged | None:
+    base = None if requested.replace else previous
     build_id = uuid.uuid4().hex
     index_dir = work / "tantivy"
     index_dir.mkdir()
     if base is not None:
         link_generation(bucket, base, cache, index_dir)
+    changes = _with_objects(requested, index_dir if base is not None else None)
+    if requested.objects and not (changes.upserts or changes.deletes or changes.replace):
+        return None
     # The table is written in a second thread: tantivy indexes in its own threads and pyarrow
     # releases the GIL for its heavy work, so the two overlap on a machine with two cores.
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -164,7 +181,27 @@ def _stage(
     )
     seed = {blob_path(cache, e.key): uploads[e.key] for e in entries if e.key not in known}
     seed |= {_part_cache_path(cache, key): part.path for key, part in parts.items()}
-    return _Staged(manifest, len(uploads), sent, warnings, seed)
+    return _Staged(work, manifest, len(uploads), sent, warnings, seed)
+
+
+def _with_objects(changes: Changes, index_dir: Path | None) -> Changes:
+    """``changes`` with what its object states add and delete against the index being updated
+    (:mod:`stacsift.index.origins`)."""
+    if not changes.objects:
+        return changes
+    searcher = tantivy.Index.open(str(index_dir)).searcher() if index_dir else None
+    resolved = resolve(searcher, changes.objects, changes.recheck or _no_recheck)
+    return replace(
+        changes,
+        upserts=[*changes.upserts, *resolved.upserts],
+        deletes=[*changes.deletes, *resolved.deletes],
+        objects=(),
+        stats=changes.stats | {"unchanged_objects": resolved.unchanged},
+    )
+
+
+def _no_recheck(url: str) -> None:
+    raise ValueError(f"{url}: versions to compare, but no way to ask the bucket was given")
 
 
 def _table(
@@ -182,8 +219,9 @@ def _table(
     new_items, dropped, collection_json = _table_changes(changes)
     summaries = dict(base.collections) if base else {}
     for key in changes.deletes:
-        if key.startswith("collection:"):
-            summaries.pop(key.removeprefix("collection:"), None)
+        kind, collection, _ = parse_key(key)
+        if kind == f.TYPE_COLLECTION:
+            summaries.pop(collection, None)
     parts: dict[str, LocalPart] = {}
     warnings: list[tuple[str, str]] = []
     for collection in sorted(set(new_items) | set(dropped)):
@@ -230,8 +268,8 @@ def _table_changes(
         else:
             collection_json[document.id] = document.stac()
     for key in changes.deletes:
-        if key.startswith("item:"):
-            collection, _, item_id = key.removeprefix("item:").partition("/")
+        kind, collection, item_id = parse_key(key)
+        if kind == f.TYPE_ITEM:
             dropped[collection].add(item_id)
     return new_items, dropped, collection_json
 

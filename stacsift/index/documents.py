@@ -52,6 +52,7 @@ class Document:
     numbers: tuple[tuple[str, float], ...] = ()
     href: str = ""
     state: str = ""  # "<source>\x1f<key>\x1f<digest>": what a re-build compares against
+    origin: Origin | None = None  # the stored object it was read from (event reindexing)
     obj: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # the input
 
     def stac(self) -> dict[str, Any]:
@@ -67,6 +68,9 @@ class Document:
 
     def with_source(self, source: str) -> Document:
         return replace(self, state=state_term(source, self.key, self.digest()))
+
+    def with_origin(self, origin: Origin) -> Document:
+        return replace(self, origin=origin)
 
     def fields(self) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -90,6 +94,8 @@ class Document:
             values[f.HREF] = self.href
         if self.state:
             values[f.STATE] = self.state
+        if self.origin is not None:
+            values[f.ORIGIN] = self.origin.term(self.key)
         return values
 
 
@@ -101,10 +107,61 @@ def state_term(source: str, key: str, digest: str) -> str:
 
 
 def document_key(kind: str, collection: str, object_id: str) -> str:
-    """The unique key of an object in the index: items are unique within their collection."""
+    """The unique key of an object in the index: items are unique within their collection.
+
+    The collection id is escaped (``%`` and ``/``), so that :func:`parse_key` splits an item
+    key exactly even when ids contain slashes."""
     if kind == f.TYPE_COLLECTION:
         return f"collection:{object_id}"
-    return f"item:{collection}/{object_id}"
+    escaped = collection.replace("%", "%25").replace("/", "%2F")
+    return f"item:{escaped}/{object_id}"
+
+
+def parse_key(key: str) -> tuple[str, str, str]:
+    """(kind, collection, id) of a key made by :func:`document_key`."""
+    kind, _, rest = key.partition(":")
+    if kind == f.TYPE_COLLECTION:
+        return kind, rest, rest
+    if kind != f.TYPE_ITEM or "/" not in rest:
+        raise ValueError(f"not a document key: {key!r}")
+    escaped, _, object_id = rest.partition("/")
+    return kind, escaped.replace("%2F", "/").replace("%25", "%"), object_id
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The stored object a document was read from, and which version of it.
+
+    ``modified`` is the object's Last-Modified in epoch microseconds; with the ETag it tells
+    versions apart. Object stores give Last-Modified in whole seconds, so two versions written
+    within one second compare as :data:`None` (unknown) and the caller asks the bucket."""
+
+    url: str
+    modified: int
+    etag: str
+
+    def term(self, key: str) -> str:
+        """The ``origin`` term of the document ``key`` read from this version."""
+        return STATE_SEPARATOR.join((self.url, f"{self.modified:020d}", self.etag, key))
+
+    def newer_than(self, other: Origin) -> bool | None:
+        """Whether this version is newer than ``other`` of the same object; None if unknown."""
+        if self.etag == other.etag:
+            return False
+        if self.modified != other.modified:
+            return self.modified > other.modified
+        return None
+
+
+def origin_prefix(url: str) -> str:
+    """The prefix of every ``origin`` term of documents read from the object at ``url``."""
+    return f"{url}{STATE_SEPARATOR}"
+
+
+def parse_origin(term: str) -> tuple[Origin, str]:
+    """(origin, document key) of an ``origin`` term made by :meth:`Origin.term`."""
+    url, modified, etag, key = term.split(STATE_SEPARATOR)
+    return Origin(url, int(modified), etag), key
 
 
 # Properties kept as numeric fast fields, and their field names.

@@ -1,13 +1,16 @@
 """Publish a generation: upload immutable files first, then swap the manifest atomically.
 
 The manifest is written with a conditional PUT on the ETag that was read (``If-None-Match: *``
-for the first generation). A writer that loses the race re-reads the manifest and retries, so
-readers never see half an index and a generation number is never issued twice.
+for the first generation). A writer that loses the race re-reads the manifest and retries
+(:func:`commit`, used by every writer), so readers never see half an index, a generation number
+is never issued twice and concurrent writers never lose each other's changes.
 """
 
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +19,9 @@ from stacsift.index.manifest import MANIFEST_KEY, Manifest, placeholder
 from stacsift.store import Bucket, PreconditionFailed
 
 logger = logging.getLogger(__name__)
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 16
+BACKOFF_BASE = 0.05  # seconds
+BACKOFF_CAP = 2.0
 
 
 HISTORY_PREFIX = "index/manifests/"
@@ -72,16 +77,32 @@ def current_manifest(
         return placeholder(err.generation), etag
 
 
-def commit(bucket: Bucket, make: Callable[[Manifest | None], Manifest]) -> Manifest:
-    """Publish ``make(previous)`` as the next manifest, retrying on top of concurrent winners."""
+def commit(
+    bucket: Bucket,
+    make: Callable[[Manifest | None], Manifest | None],
+    *,
+    replacing: bool = False,
+    pause: Callable[[float], None] = time.sleep,
+) -> tuple[Manifest, int] | None:
+    """Publish ``make(previous)`` as the next manifest: the one compare-and-swap loop.
+
+    ``make`` is called with the current manifest (after uploading whatever new files its
+    manifest names) and again on top of each concurrent winner; it returns ``None`` when there
+    is nothing to publish on top of that manifest. Returns (manifest, attempts), or ``None``.
+    Between attempts the loop waits a random, growing moment (full jitter), so that writers
+    racing for the manifest spread out instead of colliding again.
+    """
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        previous, etag = current_manifest(bucket)
+        previous, etag = current_manifest(bucket, replacing=replacing)
         manifest = make(previous)
+        if manifest is None:
+            return None
         try:
             bucket.put_if(MANIFEST_KEY, manifest.to_json(), etag=etag)
         except PreconditionFailed:
             logger.info("manifest changed concurrently; retrying (attempt %s)", attempt)
+            pause(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))  # noqa: S311
             continue
         record_history(bucket, manifest)
-        return manifest
+        return manifest, attempt
     raise PublishConflict(f"{bucket.url}: lost the manifest race {MAX_ATTEMPTS} times")

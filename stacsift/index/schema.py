@@ -12,6 +12,9 @@ Filters are fast fields: a bbox is checked by four range clauses on ``xmin``/``y
 Common queryables (``gsd``, ``eo:cloud_cover``) are fast fields too, for filters and sorting.
 The STAC JSON itself is a stored bytes field, so a page of results needs no second store;
 ``href`` keeps where the object was crawled from (served as its ``canonical`` link).
+``state`` records what a build compared (source, key, content digest); ``origin`` records the
+stored object an event-driven reindex read it from and its version (URL, Last-Modified, ETag),
+so that deleting the object deletes what it contributed and a stale read never wins.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import tantivy
 
 # Bumped whenever the schema or its meaning changes; readers refuse other versions.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 TANTIVY_VERSION = "0.27.0"
 
 # Field names, shared by the document builder and the query translator.
@@ -35,6 +38,7 @@ XMIN, YMIN, XMAX, YMAX = "xmin", "ymin", "xmax", "ymax"
 CELLS = "cells"
 MONTHS = "months"
 STATE = "state"
+ORIGIN = "origin"
 GSD = "gsd"
 CLOUD_COVER = "cloud_cover"
 HREF = "href"
@@ -61,6 +65,7 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field(CELLS, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(MONTHS, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(STATE, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field(ORIGIN, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(HREF, stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_bytes_field(JSON, stored=True)
     return builder.build()

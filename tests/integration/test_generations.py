@@ -16,7 +16,7 @@ import stac_geoparquet.arrow
 
 from index_builder.gc import collect
 from stacsift.errors import IndexUnavailable, StoreError
-from stacsift.index.documents import Document, to_document
+from stacsift.index.documents import Document, document_key, to_document
 from stacsift.index.manifest import MANIFEST_KEY, Manifest
 from stacsift.index.publish import HISTORY_PREFIX, current_manifest
 from stacsift.index.reader import IndexReader
@@ -168,6 +168,20 @@ def test_interrupted_publish_leaves_the_previous_generation(
     after = read_all(bucket, tmp_path / "after")
     assert result.manifest.generation == 2
     assert len(after) == 500 - 1 + 20 and items[0]["id"] not in after
+
+
+def test_items_of_collections_with_slashes_are_deleted_from_index_and_table(
+    bucket: Bucket, tmp_path: Path
+) -> None:
+    _, items = naip()
+    nested = [{**i, "collection": "naip/2021"} for i in items[:3]]
+    result = apply_changes(bucket, Changes(docs(nested), replace=True), tmp_path)
+    assert result.manifest.collections["naip/2021"].items == 3
+    gone = document_key("item", "naip/2021", items[0]["id"])
+    update = apply_changes(bucket, Changes(deletes=[gone]), tmp_path)
+    assert set(read_all(bucket, tmp_path / "read")) == {i["id"] for i in items[1:3]}
+    rows = table_items(bucket, update.manifest, tmp_path)
+    assert sorted(r["id"] for r in rows) == sorted(i["id"] for i in items[1:3])
 
 
 def test_corrupt_files_give_a_clear_error_and_the_old_generation_stays(

@@ -63,10 +63,18 @@ def test_a_writer_that_loses_the_race_retries_on_top(root: tuple[str, StoreSetti
             commit(bucket, lambda p: _manifest((p.generation + 1) if p else 1))
         return _manifest((previous.generation + 1) if previous else 1)
 
-    winner = commit(bucket, make)
+    winner = commit(bucket, make, pause=lambda _: None)
     assert seen == [None, 1]
-    assert winner.generation == 2
-    assert current_manifest(bucket)[0] == winner
+    assert winner is not None and winner[0].generation == 2 and winner[1] == 2
+    assert current_manifest(bucket)[0] == winner[0]
+
+
+def test_nothing_to_publish_publishes_nothing(root: tuple[str, StoreSettings]) -> None:
+    url, store = root
+    bucket = open_bucket(url, store, create=True)
+    commit(bucket, lambda _: _manifest(1))
+    assert commit(bucket, lambda _: None) is None
+    assert current_manifest(bucket)[0] == _manifest(1)
 
 
 def test_missing_files_leave_the_previous_generation_served(

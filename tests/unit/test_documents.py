@@ -8,7 +8,16 @@ from typing import Any
 import orjson
 import pytest
 
-from stacsift.index.documents import Unindexable, document_key, parse_datetime, to_document
+from stacsift.index.documents import (
+    Origin,
+    Unindexable,
+    document_key,
+    origin_prefix,
+    parse_datetime,
+    parse_key,
+    parse_origin,
+    to_document,
+)
 
 SPEC = "catalogs/stac-spec-examples-v1.1.0"
 ODSE_ITEM = (
@@ -97,3 +106,28 @@ def test_antimeridian_item_bbox_is_widened_to_all_longitudes() -> None:
         "properties": {"datetime": "2020-01-01T00:00:00Z"},
     }
     assert to_document(item).bbox == (-180.0, -19.0, 180.0, -16.0)
+
+
+@pytest.mark.parametrize(
+    ("collection", "item_id"),
+    [("naip", "a"), ("a/b", "c/d"), ("50%/x", "%2F"), ("ünï code", "id with spaces")],
+)
+def test_keys_split_back_exactly(collection: str, item_id: str) -> None:
+    assert parse_key(document_key("item", collection, item_id)) == ("item", collection, item_id)
+    assert parse_key(document_key("collection", item_id, item_id)) == (
+        "collection",
+        item_id,
+        item_id,
+    )
+
+
+def test_origins_order_versions_and_say_when_they_cannot() -> None:
+    url = "s3://bucket/a b/item+1.json"
+    old, new = Origin(url, 1_000_000, '"e1"'), Origin(url, 2_000_000, '"e2"')
+    same_second = Origin(url, 1_000_000, '"e3"')
+    assert new.newer_than(old) is True and old.newer_than(new) is False
+    assert old.newer_than(old) is False  # the same version again changes nothing
+    assert same_second.newer_than(old) is None  # only the bucket can tell
+    term = new.term(document_key("item", "a/b", "x"))
+    assert term.startswith(origin_prefix(url))
+    assert parse_origin(term) == (new, document_key("item", "a/b", "x"))

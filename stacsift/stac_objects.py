@@ -7,16 +7,18 @@ for it), refuses what cannot be indexed (no id; an item with neither ``datetime`
 ``start_datetime``/``end_datetime``), and repairs what merely deviates from the schemas: a
 number written as a string, a string where a list belongs, a date without a time (completed as
 UTC midnight, or the day's last microsecond for an ``end_datetime``, which is how the index reads
-it). Every repair is a warning in the report; nothing here raises anything but
-:class:`NotUsable`.
+it). Every repair is a warning to the caller's :class:`Warnings` (the builder's crawl report,
+the reindexer's log); nothing here raises anything but :class:`NotUsable`.
+
+It lives in the core, not in the builder, because event-driven reindexing reads the same
+objects one at a time.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from index_builder.report import CrawlReport
 from stacsift.errors import StacsiftError
 from stacsift.index.documents import item_bbox, parse_datetime
 
@@ -43,6 +45,12 @@ class NotUsable(StacsiftError):
     """A JSON object that is not STAC, or STAC that cannot be indexed; ``str()`` says why."""
 
 
+class Warnings(Protocol):
+    """Where repairs are reported (the builder's crawl report, the reindexer's log)."""
+
+    def warn(self, href: str, message: str) -> None: ...
+
+
 def kind_of(document: dict[str, Any]) -> str:
     """``Catalog``, ``Collection`` or ``Item``; raises :class:`NotUsable` for anything else."""
     version = document.get("stac_version")
@@ -59,7 +67,7 @@ def kind_of(document: dict[str, Any]) -> str:
     raise NotUsable(f"not a STAC Catalog, Collection or Item (type {kind!r})")
 
 
-def prepare(document: dict[str, Any], href: str, report: CrawlReport) -> tuple[str, dict[str, Any]]:
+def prepare(document: dict[str, Any], href: str, report: Warnings) -> tuple[str, dict[str, Any]]:
     """(kind, object ready to index): migrated, checked and leniently repaired."""
     kind = kind_of(document)
     if str(document["stac_version"]).startswith("0."):
@@ -74,7 +82,7 @@ def prepare(document: dict[str, Any], href: str, report: CrawlReport) -> tuple[s
     return kind, document
 
 
-def _migrate(document: dict[str, Any], href: str, report: CrawlReport) -> dict[str, Any]:
+def _migrate(document: dict[str, Any], href: str, report: Warnings) -> dict[str, Any]:
     from pystac.errors import STACError
     from pystac.serialization import identify_stac_object, migrate_to_latest
 
@@ -87,7 +95,7 @@ def _migrate(document: dict[str, Any], href: str, report: CrawlReport) -> dict[s
     return migrated
 
 
-def _check_id(document: dict[str, Any], kind: str, href: str, report: CrawlReport) -> None:
+def _check_id(document: dict[str, Any], kind: str, href: str, report: Warnings) -> None:
     object_id = document.get("id")
     if isinstance(object_id, str) and object_id:
         return
@@ -101,7 +109,7 @@ def _check_id(document: dict[str, Any], kind: str, href: str, report: CrawlRepor
     raise NotUsable(f"cannot be indexed: the {kind.lower()} has no id")
 
 
-def _repair_item(item: dict[str, Any], href: str, report: CrawlReport) -> None:
+def _repair_item(item: dict[str, Any], href: str, report: Warnings) -> None:
     props = item.get("properties")
     if not isinstance(props, dict):
         raise NotUsable("cannot be indexed: the item has no properties object")
@@ -124,7 +132,7 @@ def _repair_item(item: dict[str, Any], href: str, report: CrawlReport) -> None:
             report.warn(href, "item has a geometry but no bbox; bbox computed from the geometry")
 
 
-def _check_datetimes(props: dict[str, Any], href: str, report: CrawlReport) -> None:
+def _check_datetimes(props: dict[str, Any], href: str, report: Warnings) -> None:
     """Complete date-only and zone-less values to RFC 3339 (UTC), as the index reads them and
     as the GeoParquet table needs them; drop values that are not dates at all."""
     for name in DATETIMES:
@@ -152,7 +160,7 @@ def _check_datetimes(props: dict[str, Any], href: str, report: CrawlReport) -> N
 
 
 def _repair_lists(
-    holder: dict[str, Any], names: tuple[str, ...], where: str, href: str, report: CrawlReport
+    holder: dict[str, Any], names: tuple[str, ...], where: str, href: str, report: Warnings
 ) -> None:
     for name in names:
         value = holder.get(name)
@@ -161,7 +169,7 @@ def _repair_lists(
             report.warn(href, f"{where}{name} is a string; read as a one-element list")
 
 
-def _repair_extensions(document: dict[str, Any], href: str, report: CrawlReport) -> None:
+def _repair_extensions(document: dict[str, Any], href: str, report: Warnings) -> None:
     extensions = document.get("stac_extensions")
     if extensions is None or isinstance(extensions, list):
         if extensions and not all(isinstance(e, str) and "://" in e for e in extensions):
