@@ -55,6 +55,7 @@ CONFORMANCE = [
 ]
 _STRUCTURAL = frozenset({"self", "root", "parent", "child", "item", "items", "collection"})
 ALWAYS_KEPT = ("type", "stac_version", "id", "links")
+FETCHABLE = ("http://", "https://", "s3://")  # where a client can read a source object
 
 
 def link(rel: str, href: str, media_type: str = JSON, **extra: Any) -> dict[str, Any]:
@@ -249,7 +250,7 @@ def _with_links(obj: dict[str, Any], api_links: list[dict[str, Any]], href: str)
         and str(lk.get("href", "")).startswith(("http://", "https://"))
         and lk.get("rel") != "canonical"
     ]
-    if href:
+    if href.startswith(FETCHABLE):
         media = GEOJSON if obj.get("type") == "Feature" else JSON
         kept.append(link("canonical", href, media, title="Source"))
     return {**obj, "links": api_links + kept}

@@ -239,7 +239,7 @@ class _Collector:
             if obj.kind == "Catalog":
                 continue
             try:
-                document = to_document(obj.data, _public_href(obj.href))
+                document = to_document(obj.data, obj.href)
             except Unindexable as err:
                 self.report.skip(obj.href, f"cannot be indexed: {err}")
                 continue
@@ -251,8 +251,3 @@ class _Collector:
             if document.kind == "item" and obj.data.get("geometry") is None:
                 self.report.warn(obj.href, NO_TABLE_ROW)
             yield document.with_source(source)
-
-
-def _public_href(href: str) -> str:
-    """Where a client could fetch the source object; builder-local ``file://`` paths are not."""
-    return href if href.startswith(("http://", "https://", "s3://")) else ""

@@ -40,9 +40,15 @@ class LocalPart:
     interval: list[str | None]
 
 
-def partition_name(collection: str) -> str:
-    """The Hive-style partition folder of a collection (ids are percent-encoded)."""
-    return f"collection={quote(collection or NO_COLLECTION, safe='')}"
+def part_folder(collection: str) -> str:
+    """The folder of a collection's parts under ``table/``: its percent-encoded id.
+
+    Not a Hive ``collection=<id>`` folder: readers would add a ``collection`` partition column
+    that clashes with the column of that name in every part. A leading ``.`` is encoded too,
+    so that no id names ``.``, ``..`` or a hidden folder.
+    """
+    name = quote(collection or NO_COLLECTION, safe="")
+    return f"%2E{name[1:]}" if name.startswith(".") else name
 
 
 def to_arrow(items: Sequence[dict[str, Any]]) -> pa.Table:

@@ -50,7 +50,7 @@ from stacsift.index.publish import commit, upload
 from stacsift.index.reader import blob_path, cache_root, link_generation
 from stacsift.index.writer import gc_paused, referenced_files, write_index
 from stacsift.store import Bucket
-from stacsift.table import LocalPart, merge_part, partition_name
+from stacsift.table import LocalPart, merge_part, part_folder
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +241,7 @@ def _table(
             part = None
         summaries[collection] = _summary(part)
         if part is not None:
-            parts[f"{TABLE_PREFIX}{partition_name(collection)}/part-{build_id}.parquet"] = part
+            parts[f"{TABLE_PREFIX}{part_folder(collection)}/part-{build_id}.parquet"] = part
     for collection in collection_json:
         summaries.setdefault(collection, CollectionSummary(0, None, [None, None]))
     kept = {
@@ -323,7 +323,7 @@ def _seed_cache(files: dict[Path, Path]) -> None:
 
 def collection_key(collection: str) -> str:
     """A file-system-safe folder name for a collection's work files."""
-    return partition_name(collection).replace("/", "_")
+    return part_folder(collection).replace("/", "_")
 
 
 def documents(objects: Sequence[tuple[dict[str, Any], str]]) -> list[Document]:

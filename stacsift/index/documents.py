@@ -17,6 +17,7 @@ import orjson
 
 from stacsift import grid
 from stacsift.errors import StacsiftError
+from stacsift.hrefs import resolved
 from stacsift.index import schema as f
 
 MIN_TIME = -(2**62)
@@ -171,9 +172,11 @@ NUMERIC_PROPERTIES = {"gsd": f.GSD, "eo:cloud_cover": f.CLOUD_COVER}
 def to_document(obj: dict[str, Any], href: str = "") -> Document:
     """Turn a STAC Collection or Item (as a dict) into an index document.
 
-    ``href`` is where the object was read from; it is kept for the ``canonical`` link.
+    ``href`` is where the object was read from (``file://``, ``http(s)://``, ``s3://``): its
+    relative link and asset hrefs are made absolute against it (:mod:`stacsift.hrefs`), and it
+    is kept for the ``canonical`` link.
     """
-    return _document(obj, href)
+    return _document(resolved(obj, href), href)
 
 
 def _document(obj: dict[str, Any], href: str) -> Document:

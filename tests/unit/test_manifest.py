@@ -15,7 +15,7 @@ MANIFEST = Manifest(
     created="2026-01-01T00:00:00+00:00",
     tantivy_meta="index/tantivy/meta-abc.json",
     tantivy_files=[FileEntry("index/tantivy/abc.idx", 10)],
-    table_parts=[TablePart("table/collection=a/part-abc.parquet", "a", 2, 100)],
+    table_parts=[TablePart("table/a/part-abc.parquet", "a", 2, 100)],
     collections={"a": CollectionSummary(2, [0.0, 0.0, 1.0, 1.0], ["2020-01-01T00:00:00Z", None])},
     sources=["file:///x/catalog.json"],
     stats={"seconds": 1.5},
