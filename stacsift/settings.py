@@ -137,16 +137,53 @@ class PresignSettings:
         )
 
 
+@dataclass(frozen=True)
+class ReindexSettings:
+    """Settings of the reindex function (and of ``stacsift worker``)."""
+
+    root: str
+    """The index root the changes are published to (``STACSIFT_ROOT``)."""
+    watch: tuple[str, ...]
+    """The ``s3://bucket/prefix`` locations whose objects are indexed (``STACSIFT_WATCH``,
+    comma-separated); events for other keys are acknowledged and ignored."""
+    store: StoreSettings = field(default_factory=StoreSettings)
+    """How to reach the root and the watched buckets."""
+    cache_dir: Path = Path("/tmp/stacsift")  # noqa: S108 - Lambda's only writable disk
+    """Local cache of index files (``STACSIFT_CACHE_DIR``), kept warm between invocations."""
+    max_object_bytes: int = 64 * 1024 * 1024
+    """Objects larger than this are rejected, not read (``STACSIFT_MAX_OBJECT_BYTES``)."""
+
+    def __post_init__(self) -> None:
+        for location in self.watch:
+            if not location.startswith("s3://") or len(location) <= len("s3://"):
+                raise InvalidParameter("STACSIFT_WATCH", f"{location!r} is not an s3:// URL")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ReindexSettings:
+        root = env.get("STACSIFT_ROOT", "").strip()
+        if not root:
+            raise InvalidParameter("STACSIFT_ROOT", "is not set; give the index root")
+        return cls(
+            root=root,
+            watch=tuple(_list(env.get("STACSIFT_WATCH", ""))),
+            store=StoreSettings.from_env(env),
+            cache_dir=Path(env.get("STACSIFT_CACHE_DIR") or cls.cache_dir),
+            max_object_bytes=_positive_int(
+                env, "STACSIFT_MAX_OBJECT_BYTES", cls.max_object_bytes, "bytes"
+            ),
+        )
+
+
 def _list(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def _positive_int(env: Mapping[str, str], name: str, default: int, unit: str = "seconds") -> int:
     raw = (env.get(name) or "").strip()
     if not raw:
         return default
     if not raw.isdigit() or int(raw) < 1:
-        raise InvalidParameter(name, f"must be a whole number of seconds, got {raw!r}")
+        raise InvalidParameter(name, f"must be a whole number of {unit}, got {raw!r}")
     return int(raw)
 
 

@@ -39,6 +39,10 @@ class PreconditionFailed(StacsiftError):
     """A conditional put lost: the object changed (or appeared) since it was read."""
 
 
+class ObjectTooLarge(StacsiftError):
+    """An object is larger than the reader accepts."""
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     """What a listing tells about one object."""
@@ -67,6 +71,26 @@ class Bucket:
         with self._errors(key):
             result = obstore.get(self.store, key)
             return bytes(result.bytes()), result.meta.get("e_tag")
+
+    def get_object(self, key: str, max_bytes: int) -> tuple[bytes, ObjectInfo]:
+        """The object's bytes and what its response said about it; raises
+        :class:`ObjectTooLarge` (without reading the body) when it exceeds ``max_bytes``."""
+        with self._errors(key):
+            result = obstore.get(self.store, key)
+            meta = result.meta
+            info = ObjectInfo(key, meta["size"], meta.get("e_tag"), meta.get("last_modified"))
+            if info.size > max_bytes:
+                raise ObjectTooLarge(f"{self.url}/{key}: {info.size:,} bytes, over {max_bytes:,}")
+            return bytes(result.bytes()), info
+
+    def head(self, key: str) -> ObjectInfo | None:
+        """What the store says about the object now, or ``None`` if it does not exist."""
+        try:
+            with self._errors(key):
+                meta = obstore.head(self.store, key)
+        except NotFound:
+            return None
+        return ObjectInfo(key, meta["size"], meta.get("e_tag"), meta.get("last_modified"))
 
     def etag(self, key: str) -> str | None:
         """The object's current ETag, or ``None`` if it does not exist."""

@@ -1,0 +1,98 @@
+"""One batch of object events → one generation.
+
+Each record is read as it comes (:meth:`Reindexer.read`): the object's current state is kept
+for its URL (a later read of the same URL replaces an earlier one: it is never older), objects
+that cannot be indexed become rejects, unwatched keys are ignored. A transient store failure
+raises, so that the caller can hand that record alone back for redelivery. Then
+:meth:`Reindexer.publish` applies every state of the batch in one update, which compares them
+with what is indexed (:mod:`stacsift.index.origins`) and publishes with the manifest's
+compare-and-swap, so concurrent batches never lose each other's changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from stacsift.index.origins import ObjectState
+from stacsift.reindex.objects import Rejected, Sources
+from stacsift.reindex.watch import Watch
+from stacsift.store import Bucket
+from stacsift.update import Changes, UpdateResult, apply_objects
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Reject:
+    """An object (or part of one) that was not indexed, and why; listed under the root."""
+
+    url: str
+    reason: str
+    time: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+
+@dataclass
+class Batch:
+    """What the records of one batch read."""
+
+    states: dict[str, ObjectState] = field(default_factory=dict)
+    rejects: list[Reject] = field(default_factory=list)
+    events: int = 0
+    ignored: int = 0
+
+
+@dataclass(frozen=True)
+class Reindexer:
+    """Reads watched objects and publishes batches of their states to the index at ``root``."""
+
+    root: Bucket
+    sources: Sources
+    watch: Watch
+    cache_dir: Path
+    work_dir: Path | None = None
+
+    def read(self, url: str, batch: Batch) -> None:
+        """Read the object at ``url`` into ``batch``; a store failure raises (transient)."""
+        batch.events += 1
+        reason = self.watch.ignores(url)
+        if reason is not None:
+            logger.debug("ignoring %s: %s", url, reason)
+            batch.ignored += 1
+            return
+        try:
+            read = self.sources.read(url)
+        except Rejected as err:
+            batch.states.pop(url, None)
+            self.reject(batch, url, str(err))
+            return
+        batch.states[url] = read.state
+        for problem in read.problems:
+            self.reject(batch, url, problem)
+
+    def publish(self, batch: Batch) -> UpdateResult | None:
+        """Publish the batch's states as one generation (``None``: they changed nothing)."""
+        if not batch.states:
+            return None
+        changes = Changes(
+            objects=list(batch.states.values()),
+            recheck=self.sources.version,
+            stats={"events": batch.events, "rejects": len(batch.rejects)},
+        )
+        result = apply_objects(self.root, changes, self.cache_dir, self.work_dir)
+        if result is not None:
+            stats = result.manifest.stats
+            logger.info(
+                "published generation %s: %s upserts, %s deletes",
+                result.manifest.generation,
+                stats.get("upserts"),
+                stats.get("deletes"),
+            )
+        return result
+
+    def reject(self, batch: Batch, url: str, reason: str) -> None:
+        """Acknowledge what cannot be indexed: a structured log line and a reject in ``batch``."""
+        logger.warning("rejected %s: %s", url, reason, extra={"key": url, "reason": reason})
+        batch.rejects.append(Reject(url, reason))

@@ -1,0 +1,126 @@
+"""Helpers for reindex tests: a watched bucket on the emulator, SQS events as Lambda delivers
+them, and what the index holds afterwards."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote_plus
+
+import orjson
+
+from functions.reindex import create_reindexer, process
+from stacsift.index.reader import IndexReader
+from stacsift.query.params import SearchRequest
+from stacsift.reindex.apply import Reindexer
+from stacsift.search import search_items
+from stacsift.settings import ReindexSettings, StoreSettings
+from stacsift.store import open_bucket
+from tests.conftest import FIXTURES
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+NAIP = FIXTURES / "items/planetary-computer-naip"
+
+
+def naip() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    collection = orjson.loads((NAIP / "naip-collection.json").read_bytes())
+    lines = (NAIP / "naip-items.ndjson").read_bytes().splitlines()
+    return collection, [orjson.loads(x) for x in lines if x]
+
+
+def titled(item: dict[str, Any], title: str) -> dict[str, Any]:
+    return {**item, "properties": {**item["properties"], "title": title}}
+
+
+def s3_body(bucket: str, key: str, name: str = "ObjectCreated:Put") -> str:
+    record = {
+        "eventSource": "aws:s3",
+        "eventTime": "2026-12-03T03:00:00.000Z",
+        "eventName": name,
+        "s3": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key)}},
+    }
+    return orjson.dumps({"Records": [record]}).decode()
+
+
+def sqs_event(bodies: list[str]) -> dict[str, Any]:
+    """An SQS event exactly as the Lambda event-source mapping delivers it."""
+    return {
+        "Records": [
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": f"handle-{n}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:events",
+                "awsRegion": "us-east-1",
+            }
+            for n, body in enumerate(bodies)
+        ]
+    }
+
+
+@dataclass
+class Watched:
+    """A bucket watched under ``stac/``, with the index root beneath it (``stac/index``)."""
+
+    client: S3Client
+    bucket: str
+    settings: ReindexSettings
+    work: Path
+
+    @property
+    def root(self) -> str:
+        return self.settings.root
+
+    def put(self, key: str, obj: Any) -> None:
+        body = obj if isinstance(obj, bytes) else orjson.dumps(obj)
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body)
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    def reindexer(self, name: str = "worker") -> Reindexer:
+        return create_reindexer(
+            ReindexSettings(
+                self.settings.root,
+                self.settings.watch,
+                self.settings.store,
+                self.work / f"cache-{name}",
+                self.settings.max_object_bytes,
+            )
+        )
+
+    def deliver(self, keys: list[str], reindexer: Reindexer | None = None) -> dict[str, Any]:
+        bodies = [s3_body(self.bucket, key) for key in keys]
+        return process(reindexer or self.reindexer(), sqs_event(bodies))
+
+    def generation(self) -> int:
+        reader = IndexReader(open_bucket(self.root, self.settings.store), self.work / "g", 0)
+        return reader.current().manifest.generation
+
+    def titles(self) -> dict[str, str]:
+        """Item id → title of every item the current generation finds."""
+        cache = self.work / f"read-{uuid.uuid4().hex[:6]}"
+        index = IndexReader(open_bucket(self.root, self.settings.store), cache, 0).current()
+        page = search_items(index, SearchRequest(limit=10_000))
+        return {str(f["id"]): str(f["properties"].get("title", "")) for f in page.features}
+
+
+def watched_bucket(client: S3Client, store: StoreSettings, work: Path) -> Watched:
+    name = f"watched-{uuid.uuid4().hex[:10]}"
+    client.create_bucket(Bucket=name)
+    settings = ReindexSettings(
+        root=f"s3://{name}/stac/index",
+        watch=(f"s3://{name}/stac/",),
+        store=store,
+        cache_dir=work / "cache",
+        max_object_bytes=1_000_000,
+    )
+    return Watched(client, name, settings, work)
