@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stacsift.errors import (
+    GenerationGone,
     IndexUnavailable,
     InvalidParameter,
     NotAllowed,
@@ -27,6 +28,7 @@ STATUS: dict[type[StacsiftError], tuple[int, str]] = {
     InvalidParameter: (400, "InvalidParameterValue"),
     NotAllowed: (403, "Forbidden"),
     NotFound: (404, "NotFound"),
+    GenerationGone: (410, "Gone"),
     IndexUnavailable: (503, "IndexUnavailable"),
     StoreError: (503, "StoreUnavailable"),
 }

@@ -49,8 +49,10 @@ class _Api:
         self.settings = settings
         self.reader = reader
         self.limits = Limits(settings.default_limit, settings.max_limit)
+        self.key = settings.signing_key
 
-    def index(self) -> OpenIndex:
+    def index(self, request: params.SearchRequest | None = None) -> OpenIndex:
+        """The current generation, or the one a page token was made on."""
         if self.reader is None:
             self.reader = open_reader(
                 self.settings.root,
@@ -58,7 +60,12 @@ class _Api:
                 self.settings.cache_dir,
                 self.settings.manifest_ttl_seconds,
             )
+        if request is not None and request.token is not None:
+            return self.reader.generation(request.token.generation)
         return self.reader.current()
+
+    def parse(self, raw: dict[str, Any], *, post: bool) -> params.SearchRequest:
+        return parse_search(raw, post=post, limits=self.limits, token_key=self.key)
 
     def base(self) -> str:
         return base_url(self.app.current_event)
@@ -93,11 +100,11 @@ class _Api:
         unknown = set(raw) - set(COLLECTION_SEARCH_PARAMS)
         if unknown:
             raise InvalidParameter(sorted(unknown)[0], "is not a collection search parameter")
-        request = parse_search(raw, post=False, limits=self.limits)
-        page = search_items(self.index(), request, kind=schema.TYPE_COLLECTION)
+        request = self.parse(raw, post=False)
+        page = search_items(self.index(request), request, kind=schema.TYPE_COLLECTION)
         base = self.base()
         self_url = f"{base}/collections"
-        return json_response(stac_api.collections_out(base, page, self_url, raw))
+        return json_response(stac_api.collections_out(base, page, self_url, raw, self.key))
 
     def collection(self, collection_id: str) -> Response[str]:
         found = get_collection(self.index(), collection_id)
@@ -106,7 +113,7 @@ class _Api:
     def collection_items(self, collection_id: str) -> Response[str]:
         get_collection(self.index(), collection_id)  # 404 for an unknown collection
         raw = self.query()
-        request = parse_search(raw | {"collections": collection_id}, post=False, limits=self.limits)
+        request = self.parse(raw | {"collections": collection_id}, post=False)
         path = f"/collections/{quote(collection_id, safe='')}/items"
         return self._page(request, raw, path, post=False)
 
@@ -116,20 +123,20 @@ class _Api:
 
     def search_get(self) -> Response[str]:
         raw = self.query()
-        request = parse_search(raw, post=False, limits=self.limits)
+        request = self.parse(raw, post=False)
         return self._page(request, raw, "/search", post=False)
 
     def search_post(self) -> Response[str]:
         body = _json_body(self.app.current_event.body)
-        request = parse_search(body, post=True, limits=self.limits)
+        request = self.parse(body, post=True)
         return self._page(request, body, "/search", post=True)
 
     def _page(
         self, request: params.SearchRequest, raw: dict[str, Any], path: str, *, post: bool
     ) -> Response[str]:
-        page = search_items(self.index(), request)
+        page = search_items(self.index(request), request)
         body = stac_api.item_collection(
-            self.base(), path, page, raw, post=post, fields=request.fields
+            self.base(), path, page, raw, post=post, fields=request.fields, key=self.key
         )
         return json_response(body, stac_api.GEOJSON)
 

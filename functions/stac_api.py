@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 
 import orjson
 
+from stacsift.query import tokens
 from stacsift.query.params import Fields
 from stacsift.search import Hit, Page
 
@@ -56,6 +57,7 @@ CONFORMANCE = [
 _STRUCTURAL = frozenset({"self", "root", "parent", "child", "item", "items", "collection"})
 ALWAYS_KEPT = ("type", "stac_version", "id", "links")
 FETCHABLE = ("http://", "https://", "s3://")  # where a client can read a source object
+PARTIAL = "stacsift:partial"  # more results exist than the page's links can reach
 
 
 def link(rel: str, href: str, media_type: str = JSON, **extra: Any) -> dict[str, Any]:
@@ -105,14 +107,15 @@ def collection_out(base: str, hit: Hit) -> dict[str, Any]:
     return _with_links(collection, links, hit.href)
 
 
-def collections_out(base: str, page: Page, self_url: str, query: dict[str, Any]) -> dict[str, Any]:
+def collections_out(
+    base: str, page: Page, self_url: str, query: dict[str, Any], key: bytes
+) -> dict[str, Any]:
     links = [link("self", self_url), link("root", f"{base}/")]
-    links += _paging_links(base, "/collections", page, query, JSON)
+    links += _paging_links(base, "/collections", page, query, JSON, key)
     return {
         "collections": [collection_out(base, h) for h in page.hits],
         "links": links,
-        "numberMatched": page.matched,
-        "numberReturned": len(page.hits),
+        **_counts(page),
     }
 
 
@@ -134,9 +137,17 @@ MAX_FEATURE_BYTES = 5_000_000  # Lambda answers at most 6 MB; leave room for the
 
 
 def item_collection(
-    base: str, path: str, page: Page, query: dict[str, Any], *, post: bool, fields: Fields | None
+    base: str,
+    path: str,
+    page: Page,
+    query: dict[str, Any],
+    *,
+    post: bool,
+    fields: Fields | None,
+    key: bytes,
 ) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection page with self/root and next/prev links.
+    """A GeoJSON FeatureCollection page with self/root and next/prev links (tokens signed
+    with ``key``).
 
     A page whose features would not fit in a Lambda response is cut short; its ``next`` link
     continues right after the last feature returned.
@@ -149,16 +160,21 @@ def item_collection(
     self_url = f"{base}{path}" + (f"?{urlencode(self_query)}" if self_query else "")
     links = [link("self", self_url, GEOJSON), link("root", f"{base}/")]
     if post:
-        links += _post_paging_links(base, path, page, query)
+        links += _post_paging_links(base, path, page, query, key)
     else:
-        links += _paging_links(base, path, page, query, GEOJSON)
-    return {
-        "type": "FeatureCollection",
-        "features": features,
-        "links": links,
-        "numberMatched": page.matched,
-        "numberReturned": len(page.hits),
-    }
+        links += _paging_links(base, path, page, query, GEOJSON, key)
+    return {"type": "FeatureCollection", "features": features, "links": links, **_counts(page)}
+
+
+def _counts(page: Page) -> dict[str, Any]:
+    """numberMatched when it is known exactly, numberReturned, and whether results follow
+    that no link can reach (:attr:`Page.capped`)."""
+    counts: dict[str, Any] = {"numberReturned": len(page.hits)}
+    if page.matched is not None:
+        counts["numberMatched"] = page.matched
+    if page.capped:
+        counts[PARTIAL] = True
+    return counts
 
 
 def _fitting(features: list[dict[str, Any]]) -> int:
@@ -171,34 +187,35 @@ def _fitting(features: list[dict[str, Any]]) -> int:
     return len(features)
 
 
-def _paging_links(
-    base: str, path: str, page: Page, query: dict[str, Any], media_type: str
-) -> list[dict[str, Any]]:
-    from stacsift.query.params import encode_token
+def _page_tokens(page: Page, key: bytes) -> list[tuple[str, str | None]]:
+    """(rel, signed token or None for the first page) of the next and previous pages."""
+    found = []
+    for rel, token in (("next", page.next_token()), ("prev", page.prev_token())):
+        if token is not None:
+            found.append((rel, None if token.cursor.at_start else tokens.encode(token, key)))
+    return found
 
-    links = []
+
+def _paging_links(
+    base: str, path: str, page: Page, query: dict[str, Any], media_type: str, key: bytes
+) -> list[dict[str, Any]]:
     kept = {k: _as_text(v) for k, v in query.items() if k != "token"}
-    for rel, offset in (("next", page.next_offset), ("prev", page.prev_offset)):
-        if offset is not None:
-            token = encode_token(page.generation, offset)
-            links.append(
-                link(rel, f"{base}{path}?{urlencode(kept | {'token': token})}", media_type)
-            )
+    links = []
+    for rel, token in _page_tokens(page, key):
+        args = kept if token is None else kept | {"token": token}
+        suffix = f"?{urlencode(args)}" if args else ""
+        links.append(link(rel, f"{base}{path}{suffix}", media_type))
     return links
 
 
 def _post_paging_links(
-    base: str, path: str, page: Page, body: dict[str, Any]
+    base: str, path: str, page: Page, body: dict[str, Any], key: bytes
 ) -> list[dict[str, Any]]:
-    from stacsift.query.params import encode_token
-
+    kept = {k: v for k, v in body.items() if k != "token"}
     links = []
-    for rel, offset in (("next", page.next_offset), ("prev", page.prev_offset)):
-        if offset is not None:
-            token = encode_token(page.generation, offset)
-            links.append(
-                link(rel, f"{base}{path}", GEOJSON, method="POST", body=body | {"token": token})
-            )
+    for rel, token in _page_tokens(page, key):
+        args = kept if token is None else kept | {"token": token}
+        links.append(link(rel, f"{base}{path}", GEOJSON, method="POST", body=args))
     return links
 
 

@@ -20,6 +20,11 @@ class InvalidParameter(StacsiftError):
         self.message = message
 
 
+class GenerationGone(StacsiftError):
+    """A page token names a generation of the index that is no longer kept: the search must
+    start again from its first page."""
+
+
 class NotFound(StacsiftError):
     """A collection, item or object that was asked for does not exist."""
 

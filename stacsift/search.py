@@ -10,21 +10,22 @@ order, test and sort them here, and page the result.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
 import tantivy
-from tantivy import Occur, Query
+from tantivy import FieldType, Occur, Query
 
 from stacsift import window
-from stacsift.errors import IndexFormatError, NotFound
+from stacsift.errors import IndexFormatError, InvalidParameter, NotFound
 from stacsift.index import schema as f
 from stacsift.index.documents import document_key
 from stacsift.index.reader import OpenIndex
 from stacsift.index.stats import KindStats
 from stacsift.query import freetext, translate
 from stacsift.query.params import SearchRequest, SortKey
+from stacsift.query.tokens import MAX_SKIP, MISSING, Cursor, Missing, Token, Value
 from stacsift.sorting import sort_objects
 
 # sortby fields that map onto one fast field of the index.
@@ -36,6 +37,13 @@ NATIVE_SORT = {
     "collection": f.COLLECTION,
     "gsd": f.GSD,
     "eo:cloud_cover": f.CLOUD_COVER,
+}
+# The type of each sort field that a page can continue after (text ones continue by counting).
+NATIVE_TYPES = {
+    f.START: FieldType.Integer,
+    f.END: FieldType.Integer,
+    f.GSD: FieldType.Float,
+    f.CLOUD_COVER: FieldType.Float,
 }
 SCAN_BATCH = 2000
 
@@ -52,20 +60,52 @@ class Hit:
 
 @dataclass(frozen=True)
 class Page:
-    """One page of matching STAC objects, in result order."""
+    """One page of matching STAC objects, in result order, and where the next one starts.
+
+    ``keys`` are the hits' values of the sort field when tantivy ordered them (the next page
+    continues after the last one); without them pages continue by counting (relevance order,
+    scans), up to :data:`tokens.MAX_SKIP` results.
+    """
 
     hits: list[Hit]
-    matched: int
-    next_offset: int | None
-    prev_offset: int | None
+    matched: int | None
     generation: int = 0
-    offset: int = 0
+    start: Cursor = field(default_factory=Cursor)
+    back: Cursor | None = None
+    keys: tuple[Value, ...] | None = None
+    more: bool = False
+    search: str = ""  # the fingerprint of the search, so a token only continues it
 
     def truncated(self, count: int) -> Page:
         """The first ``count`` hits of this page, with the next page starting after them."""
         if count >= len(self.hits):
             return self
-        return replace(self, hits=self.hits[:count], next_offset=self.offset + count)
+        keys = None if self.keys is None else self.keys[:count]
+        return replace(self, hits=self.hits[:count], keys=keys, more=True)
+
+    @property
+    def capped(self) -> bool:
+        """More results follow, but a token cannot reach them (too many share one sort value,
+        or relevance-ordered results beyond :data:`tokens.MAX_SKIP`)."""
+        return self.more and self._after().skip > MAX_SKIP
+
+    def next_token(self) -> Token | None:
+        if not self.more or self.capped:
+            return None
+        return Token(self.generation, self._after(), self.start, self.matched, self.search)
+
+    def prev_token(self) -> Token | None:
+        if self.back is None:
+            return None
+        return Token(self.generation, self.back, None, self.matched, self.search)
+
+    def _after(self) -> Cursor:
+        count = len(self.hits)
+        if self.keys is None or count == 0:
+            return Cursor(self.start.after, self.start.skip + count)
+        last = self.keys[-1]
+        run = next((i for i, key in enumerate(reversed(self.keys)) if key != last), count)
+        return Cursor(last, run + (self.start.skip if last == self.start.after else 0))
 
     @property
     def features(self) -> list[dict[str, Any]]:
@@ -117,37 +157,80 @@ def search_items(
     """Objects matching ``request`` and every predicate, one page of them.
 
     Order: ``sortby`` when given; else relevance when ``q`` is given; else newest first
-    (items) or by id (collections).
+    (items) or by id (collections). A page token continues the search that issued it only.
     """
+    search_id = request.fingerprint()
+    if request.token is not None and request.token.search != search_id:
+        raise InvalidParameter("token", "continues another search; start from its first page")
     checks = (
         predicates + _intersects_predicate(request.intersects) + _filter_predicate(request.filter)
     )
     order = _native_order(request, kind)
     if checks or order is None:
-        return _scan(index, request, checks, kind)
+        page = _scan(index, request, checks, kind)
+    else:
+        page = _native(index, request, kind, order)
+    back = request.token.back if request.token is not None else None
+    return replace(page, back=back, search=search_id, generation=index.manifest.generation)
+
+
+def _native(
+    index: OpenIndex, request: SearchRequest, kind: str, order: tuple[str | None, bool]
+) -> Page:
+    """A page tantivy finds and orders by itself: after the cursor's sort value, skipping the
+    results of that value already returned (one more hit than asked tells whether more follow)."""
     searcher = index.searcher()
     field, descending = order
+    cursor = request.cursor
+    if field not in NATIVE_TYPES and cursor.after is not None:
+        raise InvalidParameter("token", "continues another search; start from its first page")
+    known = request.token.matched if request.token is not None else None
 
     def search(query: Query, count: bool = False) -> tantivy.SearchResult:
         return searcher.search(
             query,
-            limit=request.limit,
+            limit=request.limit + 1,
             count=count,
             order_by_field=field,
-            offset=request.offset,
+            offset=cursor.skip,
             order=tantivy.Order.Desc if descending else tantivy.Order.Asc,
         )
 
     query = object_query(request, kind, _interval_stats(index, request, kind))
+    if field is not None and cursor.after is not None:
+        query = Query.boolean_query(
+            [(Occur.Must, query), (Occur.Must, _after(field, cursor.after, descending))]
+        )
     found = None
     if field is not None and kind == f.TYPE_ITEM and window.applies(request, field):
         found = window.windowed(search, query, request, index.stats(kind), field, descending)
     if found is None:
-        result = search(query, count=True)
-        found = result, getattr(result, "count", None) or 0  # count: not in the stub
+        result = search(query, count=known is None)
+        found = result, known if known is not None else getattr(result, "count", None) or 0
     result, matched = found
-    hits = [_hit(searcher, address) for _, address in result.hits]
-    return _page(hits, matched, request, index.manifest.generation)
+    pairs = result.hits[: request.limit]
+    hits = [_hit(searcher, address) for _, address in pairs]
+    keys = None
+    if field in NATIVE_TYPES:
+        keys = tuple(MISSING if key is None else key for key, _ in pairs)
+    more = len(result.hits) > request.limit
+    return Page(hits, known if known is not None else matched, 0, cursor, None, keys, more)
+
+
+def _after(field: str, value: Value, descending: bool) -> Query:
+    """Results at or after ``value`` in the order (results lacking the field come last)."""
+    missing = Query.boolean_query(
+        [(Occur.Must, Query.all_query()), (Occur.MustNot, Query.exists_query(field))]
+    )
+    if isinstance(value, Missing):
+        return missing
+    kind = NATIVE_TYPES.get(field)
+    if kind is None or not isinstance(value, int | float) or isinstance(value, bool):
+        raise InvalidParameter("token", "continues another search; start from its first page")
+    bound = int(value) if kind == FieldType.Integer else float(value)
+    low, high = (None, bound) if descending else (bound, None)
+    ranged = Query.range_query(f.SCHEMA, field, kind, low, high)
+    return Query.boolean_query([(Occur.Should, ranged), (Occur.Should, missing)])
 
 
 def _interval_stats(index: OpenIndex, request: SearchRequest, kind: str) -> KindStats | None:
@@ -171,12 +254,16 @@ def _native_order(request: SearchRequest, kind: str) -> tuple[str | None, bool] 
 def _scan(
     index: OpenIndex, request: SearchRequest, checks: tuple[Predicate, ...], kind: str
 ) -> Page:
+    if request.cursor.after is not None:
+        raise InvalidParameter("token", "continues another search; start from its first page")
     hits = [h for h in _candidates(index, request, kind) if all(c(h.obj) for c in checks)]
     if request.sortby and _native_order(request, kind) is None:
         order = sort_objects([h.obj for h in hits], request.sortby)
         hits = [hits[i] for i in order]
-    window = hits[request.offset : request.offset + request.limit]
-    return _page(window, len(hits), request, index.manifest.generation)
+    skip = request.cursor.skip
+    window = hits[skip : skip + request.limit]
+    more = skip + len(window) < len(hits)
+    return Page(window, len(hits), 0, request.cursor, None, None, more)
 
 
 def _candidates(index: OpenIndex, request: SearchRequest, kind: str) -> Iterator[Hit]:
@@ -200,12 +287,6 @@ def _candidates(index: OpenIndex, request: SearchRequest, kind: str) -> Iterator
         if len(result.hits) < SCAN_BATCH:
             return
         offset += SCAN_BATCH
-
-
-def _page(hits: list[Hit], matched: int, request: SearchRequest, generation: int) -> Page:
-    end = request.offset + len(hits)
-    previous = max(0, request.offset - request.limit) if request.offset > 0 else None
-    return Page(hits, matched, end if end < matched else None, previous, generation, request.offset)
 
 
 def _intersects_predicate(geometry: dict[str, Any] | None) -> tuple[Predicate, ...]:

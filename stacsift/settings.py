@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stacsift.errors import InvalidParameter
+from stacsift.query.tokens import derive_key
 from stacsift.signing.hrefs import HrefParser
 from stacsift.signing.policy import DEFAULT_EXPIRES, MAX_EXPIRES_LIMIT, AllowRule, parse_allow
 
@@ -64,6 +65,13 @@ class SearchSettings:
     """Page size when a request gives no ``limit``."""
     max_limit: int = 1000
     """Largest page a request may ask for; keeps responses under Lambda's 6 MB payload limit."""
+    token_key: bytes = field(default=b"", repr=False)
+    """Key that signs page tokens (``STACSIFT_TOKEN_KEY``); empty derives one from ``root``
+    (:func:`stacsift.query.tokens.derive_key`). Several instances of one API share it."""
+
+    @property
+    def signing_key(self) -> bytes:
+        return self.token_key or derive_key(self.root)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SearchSettings:
@@ -72,6 +80,7 @@ class SearchSettings:
             raise InvalidParameter("STACSIFT_ROOT", "is not set; give the index root")
         return cls(
             root=root,
+            token_key=env.get("STACSIFT_TOKEN_KEY", "").encode(),
             store=StoreSettings.from_env(env),
             cache_dir=Path(env.get("STACSIFT_CACHE_DIR") or cls.cache_dir),
             manifest_ttl_seconds=_positive_float(env, "STACSIFT_MANIFEST_TTL", 5.0),

@@ -45,21 +45,28 @@ def windowed(
     field: str,
     descending: bool,
 ) -> tuple[tantivy.SearchResult, int] | None:
-    """(the page's result, how many match) from a window, or None to search everything."""
+    """(the page's result, how many match) from a window, or None to search everything.
+
+    ``search`` asks for one hit more than a page, so a window answers only when it also shows
+    whether more results follow.
+    """
     matched = stats.matched(request.collections)
     span = stats.span(field)
     if matched is None or span is None or matched < MIN_MATCHES:
         return None
     low, high = span
-    need = request.offset + request.limit
+    need = request.cursor.skip + request.limit
     width = max(1, (high - low) * 4 * need // matched)
+    after = request.cursor.after
+    if isinstance(after, int):  # a later page: the window begins at its cursor
+        low, high = (low, min(high, after)) if descending else (max(low, after), high)
     for _ in range(WIDENINGS):
         if width >= high - low:
             return None
         bound = (high - width, None) if descending else (None, low + width)
         window = Query.range_query(f.SCHEMA, field, FieldType.Integer, *bound)
         result = search(Query.boolean_query([(Occur.Must, query), (Occur.Must, window)]))
-        if len(result.hits) >= request.limit:
+        if len(result.hits) > request.limit:  # a full page, and whether another follows
             return result, matched
         width *= WIDEN_BY
     return None

@@ -181,7 +181,7 @@ def _reader(settings: SearchSettings) -> IndexReader:
     )
 
 
-def _print_table(features: list[dict[str, Any]], matched: int) -> None:
+def _print_table(features: list[dict[str, Any]], matched: int | None) -> None:
     rows = [
         (
             str(f.get("id", "")),
@@ -195,7 +195,7 @@ def _print_table(features: list[dict[str, Any]], matched: int) -> None:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
     for row in [header, *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[3])
-    print(f"{len(rows)} of {matched} matching items")
+    print(f"{len(rows)} of {'many' if matched is None else matched} matching items")
 
 
 def _when(props: dict[str, Any]) -> str:

@@ -14,19 +14,28 @@ import os
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import tantivy
 
-from stacsift.errors import IndexFormatError, IndexUnavailable, NotFound, StacsiftError
+from stacsift.errors import (
+    GenerationGone,
+    IndexFormatError,
+    IndexUnavailable,
+    NotFound,
+    StacsiftError,
+)
 from stacsift.index.manifest import MANIFEST_KEY, Manifest
+from stacsift.index.publish import history_key
 from stacsift.index.stats import KindStats, kind_stats
 from stacsift.settings import StoreSettings
 from stacsift.store import Bucket, open_bucket
 
 logger = logging.getLogger(__name__)
+OTHER_GENERATIONS = 2  # kept generations held open for page tokens made on them
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,7 @@ class IndexReader:
         self.ttl = ttl_seconds
         self.clock = clock
         self._open: OpenIndex | None = None
+        self._older: OrderedDict[int, OpenIndex] = OrderedDict()
         self._checked = float("-inf")
         self._lock = threading.Lock()
 
@@ -81,6 +91,40 @@ class IndexReader:
                 )
             self._checked = self.clock()
             return self._open
+
+    def generation(self, number: int) -> OpenIndex:
+        """Generation ``number``, so that a page continues where its token was made: the
+        current one, or another one while the root keeps its manifest copy and files
+        (:func:`stacsift.index.publish.history_key`); else GenerationGone."""
+        current = self.current()
+        if number == current.manifest.generation:
+            return current
+        with self._lock:
+            if number in self._older:
+                self._older.move_to_end(number)
+                return self._older[number]
+            opened = self._open_kept(number)
+            self._older[number] = opened
+            while len(self._older) > OTHER_GENERATIONS:
+                self._older.popitem(last=False)
+            return opened
+
+    def _open_kept(self, number: int) -> OpenIndex:
+        gone = GenerationGone(
+            f"token: generation {number} of the index is no longer kept; "
+            "start again from the first page"
+        )
+        try:
+            data = self.bucket.get(history_key(number))
+            manifest = Manifest.from_json(data, f"{self.bucket.url}/{history_key(number)}")
+            if manifest.generation != number:
+                raise gone
+            directory = materialize(self.bucket, manifest, None, self.cache)
+            index = tantivy.Index.open(str(directory))
+        except (NotFound, IndexUnavailable, ValueError, OSError) as err:
+            raise gone from err
+        logger.info("opened kept generation %s of %s", number, self.bucket.url)
+        return OpenIndex(manifest, None, index)
 
     def _refresh(self, previous: OpenIndex | None) -> OpenIndex:
         if previous is not None and self.bucket.etag(MANIFEST_KEY) == previous.etag:

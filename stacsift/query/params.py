@@ -6,19 +6,17 @@ Every failure is an :class:`InvalidParameter` naming the parameter, so that the 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from stacsift.errors import InvalidParameter
 from stacsift.index.documents import to_micros
+from stacsift.query import tokens
+from stacsift.query.tokens import Cursor, Token
 
 BBox = tuple[float, float, float, float]
 # RFC 3339 date-time, as the STAC API requires (a date alone or no offset is refused).
@@ -52,10 +50,18 @@ class SearchRequest:
     intersects: dict[str, Any] | None = None
     datetime: tuple[int | None, int | None] | None = None
     limit: int = 10
-    offset: int = 0
+    token: Token | None = None  # the page to continue (stacsift.query.tokens)
     sortby: tuple[SortKey, ...] = ()
     fields: Fields | None = None
     filter: Any = None  # a parsed CQL2 expression (stacsift.query.cql2)
+
+    @property
+    def cursor(self) -> Cursor:
+        return self.token.cursor if self.token is not None else Cursor()
+
+    def fingerprint(self) -> str:
+        """What a page token of this search must carry: every parameter but the page's own."""
+        return tokens.fingerprint(replace(self, token=None, limit=0, fields=None))
 
 
 def parse_bbox(value: str | Sequence[object] | None) -> BBox | None:
@@ -133,23 +139,3 @@ def parse_list(name: str, value: str | list[object] | None) -> tuple[str, ...]:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(str(v) for v in value)
     raise InvalidParameter(name, "expected a list of strings")
-
-
-def encode_token(generation: int, offset: int) -> str:
-    """An opaque page token; it records the generation it was made on."""
-    raw = orjson.dumps({"g": generation, "o": offset})
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_token(token: str | None) -> tuple[int, int] | None:
-    """(generation, offset) from a token made by :func:`encode_token`."""
-    if token is None or token == "":
-        return None
-    try:
-        raw = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        generation, offset = int(raw["g"]), int(raw["o"])
-    except (binascii.Error, ValueError, TypeError, KeyError, orjson.JSONDecodeError):
-        raise InvalidParameter("token", "is not a token this API issued") from None
-    if offset < 0:
-        raise InvalidParameter("token", "is not a token this API issued")
-    return generation, offset

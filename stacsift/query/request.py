@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from stacsift.errors import InvalidParameter
-from stacsift.query import params
+from stacsift.query import params, tokens
 from stacsift.query.params import SearchRequest, SortKey
 
 GEOMETRY_TYPES = frozenset(
@@ -39,8 +39,11 @@ class Limits:
     maximum: int = 1000
 
 
-def parse_search(raw: Mapping[str, Any], *, post: bool, limits: Limits) -> SearchRequest:
-    """A validated item search from GET query parameters or a POST body."""
+def parse_search(
+    raw: Mapping[str, Any], *, post: bool, limits: Limits, token_key: bytes
+) -> SearchRequest:
+    """A validated item search from GET query parameters or a POST body; ``token_key`` checks
+    the signature of a page token."""
     bbox_raw = raw.get("bbox")
     if post and bbox_raw is not None and not isinstance(bbox_raw, list):
         raise InvalidParameter("bbox", "must be a JSON array of numbers in a POST body")
@@ -48,7 +51,8 @@ def parse_search(raw: Mapping[str, Any], *, post: bool, limits: Limits) -> Searc
     bbox = params.parse_bbox(bbox_raw)
     if bbox is not None and intersects is not None:
         raise InvalidParameter("intersects", "give either bbox or intersects, not both")
-    token = params.decode_token(_string("token", raw.get("token")))
+    token_text = _string("token", raw.get("token"))
+    token = tokens.decode(token_text, token_key) if token_text else None
     return SearchRequest(
         q=parse_q(raw.get("q")),
         collections=params.parse_list("collections", raw.get("collections")),
@@ -57,7 +61,7 @@ def parse_search(raw: Mapping[str, Any], *, post: bool, limits: Limits) -> Searc
         intersects=intersects,
         datetime=params.parse_datetime(_string("datetime", raw.get("datetime"))),
         limit=params.parse_limit(raw.get("limit"), default=limits.default, maximum=limits.maximum),
-        offset=token[1] if token else 0,
+        token=token,
         sortby=parse_sortby(raw.get("sortby")),
         fields=parse_fields(raw.get("fields")),
         filter=parse_filter(raw.get("filter"), raw.get("filter-lang")),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from stacsift import grid, window
 from stacsift.index.documents import item_bbox, item_interval, parse_datetime
 from stacsift.index.reader import IndexReader, OpenIndex
 from stacsift.query.params import SearchRequest, SortKey
+from stacsift.query.tokens import Cursor, Token
 from stacsift.search import search_items
 from stacsift.settings import StoreSettings
 from stacsift.store import open_bucket
@@ -221,7 +223,9 @@ def test_windowed_pages_equal_a_full_sort(
     answered: bool,
 ) -> None:
     # GIVEN the same requests answered by a full search and through time windows
-    request = SearchRequest(sortby=sortby, collections=collections, limit=20, offset=offset)
+    first = SearchRequest(sortby=sortby, collections=collections, limit=20)
+    token = Token(index.manifest.generation, Cursor(None, offset), search=first.fingerprint())
+    request = replace(first, token=token)
     full = search_items(index, request)
     monkeypatch.setattr(window, "MIN_MATCHES", 1)
     calls: list[int] = []

@@ -11,6 +11,7 @@ from stacsift.query.params import Fields, SortKey
 from stacsift.query.request import Limits, parse_search
 
 LIMITS = Limits(default=10, maximum=100)
+KEY = b"test-key"
 POINT = {"type": "Point", "coordinates": [10.0, 50.0]}
 
 
@@ -25,6 +26,7 @@ def test_get_and_post_forms_agree() -> None:
         },
         post=False,
         limits=LIMITS,
+        token_key=KEY,
     )
     post = parse_search(
         {
@@ -36,6 +38,7 @@ def test_get_and_post_forms_agree() -> None:
         },
         post=True,
         limits=LIMITS,
+        token_key=KEY,
     )
     assert get == post
     assert get.sortby == (SortKey("datetime", True), SortKey("id", False))
@@ -43,11 +46,11 @@ def test_get_and_post_forms_agree() -> None:
 
 
 def test_limit_is_capped() -> None:
-    assert parse_search({"limit": "5000"}, post=False, limits=LIMITS).limit == 100
+    assert parse_search({"limit": "5000"}, post=False, limits=LIMITS, token_key=KEY).limit == 100
 
 
 def test_q_list_means_any_term() -> None:
-    request = parse_search({"q": ["forest", "open water"]}, post=True, limits=LIMITS)
+    request = parse_search({"q": ["forest", "open water"]}, post=True, limits=LIMITS, token_key=KEY)
     assert request.q == 'forest,"open water"'
 
 
@@ -72,5 +75,5 @@ def test_q_list_means_any_term() -> None:
 )
 def test_malformed(raw: dict[str, Any], post: bool, parameter: str) -> None:
     with pytest.raises(InvalidParameter) as caught:
-        parse_search(raw, post=post, limits=LIMITS)
+        parse_search(raw, post=post, limits=LIMITS, token_key=KEY)
     assert caught.value.parameter == parameter
