@@ -7,10 +7,12 @@ ROOT ?= ./.stacsift
 SAMPLE := ./.stacsift-sample
 HOST ?= 127.0.0.1
 PORT ?= 8000
+BROWSER_PORT ?= 8080
 
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: run install localstack test lint unit integration bench bench-presign bench-crawl clean
+.PHONY: run install localstack stac-browser browse test lint unit integration browser bench \
+	bench-presign bench-crawl clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,21 +28,36 @@ install: $(STAMP)
 localstack:
 	bash localstack/setup.sh
 
+## make stac-browser: STAC Browser (npm) built once into .cache/stac-browser/dist (needs node, npm)
+stac-browser:
+	bash tests/browser/build-stac-browser.sh
+
 ## make run: build the sample catalog into ./.stacsift and serve the STAC API on $(HOST):$(PORT)
 run: $(STAMP)
 	$(BIN)/stacsift sample $(SAMPLE)
 	$(BIN)/stacsift build $(SAMPLE)/catalog.json --root $(ROOT)
 	$(BIN)/stacsift serve --root $(ROOT) --host $(HOST) --port $(PORT)
 
-## make test: lint, then unit and integration tests (the session starts moto and LocalStack)
-test: lint localstack
-	$(BIN)/python -m pytest tests/unit tests/integration
+## make browse: `make run`, and STAC Browser for it on $(HOST):$(BROWSER_PORT), to click through
+browse: $(STAMP) stac-browser
+	$(BIN)/stacsift sample $(SAMPLE)
+	$(BIN)/stacsift build $(SAMPLE)/catalog.json --root $(ROOT)
+	$(BIN)/stacsift serve --root $(ROOT) --host $(HOST) --port $(PORT) & trap "kill $$!" EXIT; \
+	$(BIN)/python -m tests.browser.site --api http://$(HOST):$(PORT)/ --host $(HOST) --port $(BROWSER_PORT)
+
+## make test: lint, then unit, integration and browser tests (moto, LocalStack, Chromium start)
+test: lint localstack stac-browser
+	$(BIN)/python -m pytest tests/unit tests/integration tests/browser
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
 
 integration: $(STAMP) localstack
 	$(BIN)/python -m pytest tests/integration
+
+## make browser: STAC Browser in headless Chromium against `stacsift serve`
+browser: $(STAMP) stac-browser
+	$(BIN)/python -m pytest tests/browser
 
 
 lint: $(STAMP)
@@ -68,4 +85,4 @@ bench-crawl: $(STAMP)
 	$(BIN)/python bench/crawl.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(ROOT) $(SAMPLE) .pytest_cache .mypy_cache .ruff_cache  # keeps .cache/localstack
+	rm -rf $(ROOT) $(SAMPLE) .pytest_cache .mypy_cache .ruff_cache  # keeps .cache/ (LocalStack, STAC Browser)
