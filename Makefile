@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+RUN_STAMP := $(VENV)/.installed-run
 ROOT ?= ./.stacsift
 SAMPLE := ./.stacsift-sample
 HOST ?= 127.0.0.1
@@ -24,6 +25,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# make run needs only what running needs: the package itself, not the dev extra
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
 ## make localstack: LocalStack's own virtualenv (Python 3.13) in .cache/localstack, made once
 localstack:
 	bash localstack/setup.sh
@@ -33,7 +39,7 @@ stac-browser:
 	bash tests/browser/build-stac-browser.sh
 
 ## make run: build the sample catalog into ./.stacsift and serve the STAC API on $(HOST):$(PORT)
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/stacsift sample $(SAMPLE)
 	$(BIN)/stacsift build $(SAMPLE)/catalog.json --root $(ROOT)
 	$(BIN)/stacsift serve --root $(ROOT) --host $(HOST) --port $(PORT)

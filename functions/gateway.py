@@ -106,6 +106,15 @@ def dispatch(prefixes: dict[str, Handler], default: Handler) -> Handler:
     return route
 
 
+def _content_length(method: str, headers: dict[str, str], data: bytes) -> str:
+    """The body's length; for HEAD, the length a GET would have (as the handler says)."""
+    if method == "HEAD":
+        given = [v for k, v in headers.items() if k.lower() == "content-length"]
+        if given:
+            return given[0]
+    return str(len(data))
+
+
 def make_server(handler: Handler, host: str, port: int) -> ThreadingHTTPServer:
     """A server (not yet serving) that passes every request to ``handler``."""
 
@@ -159,7 +168,8 @@ def make_server(handler: Handler, host: str, port: int) -> ThreadingHTTPServer:
                     self.send_header(name, value)
             for cookie in cookies or []:
                 self.send_header("set-cookie", cookie)
-            self.send_header("content-length", str(len(data)))
+            length = _content_length(self.command, headers, data)
+            self.send_header("content-length", length)
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(data)

@@ -7,6 +7,7 @@ Thin by design: routes parse parameters with the core, call the core, and shape 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -27,11 +28,12 @@ from stacsift.errors import (
     InvalidParameter,
     StacsiftError,
 )
+from stacsift.files import ServedFolders
 from stacsift.index import schema
 from stacsift.index.reader import IndexReader, OpenIndex, open_reader
 from stacsift.query import params
 from stacsift.query.request import Limits, parse_search
-from stacsift.search import get_collection, get_item, list_collections, search_items
+from stacsift.search import Hit, Page, get_collection, get_item, list_collections, search_items
 from stacsift.settings import SearchSettings
 
 logger = Logger(service="stacsift-search")
@@ -101,14 +103,16 @@ class _Api:
         if unknown:
             raise InvalidParameter(sorted(unknown)[0], "is not a collection search parameter")
         request = self.parse(raw, post=False)
-        page = search_items(self.index(request), request, kind=schema.TYPE_COLLECTION)
+        page = self._served_page(
+            search_items(self.index(request), request, kind=schema.TYPE_COLLECTION)
+        )
         base = self.base()
         self_url = f"{base}/collections"
         return json_response(stac_api.collections_out(base, page, self_url, raw, self.key))
 
     def collection(self, collection_id: str) -> Response[str]:
         found = get_collection(self.index(), collection_id)
-        return json_response(stac_api.collection_out(self.base(), found))
+        return json_response(stac_api.collection_out(self.base(), self._served(found)))
 
     def collection_items(self, collection_id: str) -> Response[str]:
         get_collection(self.index(), collection_id)  # 404 for an unknown collection
@@ -119,7 +123,7 @@ class _Api:
 
     def item(self, collection_id: str, item_id: str) -> Response[str]:
         found = get_item(self.index(), collection_id, item_id)
-        return json_response(stac_api.item_out(self.base(), found), stac_api.GEOJSON)
+        return json_response(stac_api.item_out(self.base(), self._served(found)), stac_api.GEOJSON)
 
     def search_get(self) -> Response[str]:
         raw = self.query()
@@ -134,11 +138,23 @@ class _Api:
     def _page(
         self, request: params.SearchRequest, raw: dict[str, Any], path: str, *, post: bool
     ) -> Response[str]:
-        page = search_items(self.index(request), request)
+        page = self._served_page(search_items(self.index(request), request))
         body = stac_api.item_collection(
             self.base(), path, page, raw, post=post, fields=request.fields, key=self.key
         )
         return json_response(body, stac_api.GEOJSON)
+
+    def _served(self, hit: Hit) -> Hit:
+        """``file://`` hrefs as ``/files`` URLs, when this server serves the crawled folders."""
+        if not self.settings.serve_files:
+            return hit
+        folders = ServedFolders.of_sources(self.index().manifest.sources)
+        return stac_api.with_served_files(hit, folders, self.base())
+
+    def _served_page(self, page: Page) -> Page:
+        if not self.settings.serve_files:
+            return page
+        return replace(page, hits=[self._served(hit) for hit in page.hits])
 
     def error(self, err: StacsiftError) -> Response[str]:
         return error_response(err, logger)

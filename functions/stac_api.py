@@ -8,11 +8,13 @@ that clients and validators following ``self`` stay inside the API. Where the ob
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import orjson
 
+from stacsift.files import ServedFolders
 from stacsift.query import tokens
 from stacsift.query.params import Fields
 from stacsift.search import Hit, Page
@@ -271,6 +273,24 @@ def _with_links(obj: dict[str, Any], api_links: list[dict[str, Any]], href: str)
         media = GEOJSON if obj.get("type") == "Feature" else JSON
         kept.append(link("canonical", href, media, title="Source"))
     return {**obj, "links": api_links + kept}
+
+
+def with_served_files(hit: Hit, folders: ServedFolders, base: str) -> Hit:
+    """The hit with the ``file://`` hrefs (assets, links, its source) of the folders that
+    ``stacsift serve`` serves replaced by their ``/files`` URLs under ``base``."""
+
+    def served(entry: object) -> object:
+        if not isinstance(entry, dict) or not isinstance(entry.get("href"), str):
+            return entry
+        url = folders.url(entry["href"], base)
+        return entry if url is None else {**entry, "href": url}
+
+    obj = dict(hit.obj)
+    if isinstance(obj.get("assets"), dict):
+        obj["assets"] = {k: served(v) for k, v in obj["assets"].items()}
+    if isinstance(obj.get("links"), list):
+        obj["links"] = [served(v) for v in obj["links"]]
+    return replace(hit, obj=obj, href=folders.url(hit.href, base) or hit.href)
 
 
 def collection_url(base: str, collection_id: str) -> str:

@@ -2,7 +2,9 @@
 
 It looks like the land-cover catalogs data providers keep on public buckets: a root catalog,
 a handful of thematic collections, one item per year, each with a Cloud-Optimized GeoTIFF asset.
-The hrefs point at a bucket layout (they are not downloaded by anything in stacsift).
+The COGs are real and small (768 x 440 pixels of a made-up land-cover share, 0-100 %, tiled with
+overviews; :mod:`index_builder.cog`) and sit beside their item's JSON, which names them by a
+relative href, as static catalogs on disk do.
 """
 
 from __future__ import annotations
@@ -11,11 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 
+from index_builder.cog import write_cog
+
 STAC_VERSION = "1.1.0"
-ASSET_BASE = "https://s3.eu-central-1.wasabisys.com/stacsift-sample"
 EUROPE = [-31.3, 27.6, 45.4, 71.5]
+BBOX = (EUROPE[0], EUROPE[1], EUROPE[2], EUROPE[3])
+COG_SHAPE = (440, 768)  # rows, columns: 0.1° pixels over EUROPE
 
 
 @dataclass(frozen=True)
@@ -93,12 +100,12 @@ def write_sample(directory: Path) -> Path:
         + [_link("child", f"./{t.id}/collection.json", title=t.title) for t in THEMES],
     }
     _write(directory / "catalog.json", root)
-    for theme in THEMES:
-        _write_theme(directory / theme.id, theme)
+    for number, theme in enumerate(THEMES):
+        _write_theme(directory / theme.id, theme, number)
     return directory / "catalog.json"
 
 
-def _write_theme(folder: Path, theme: Theme) -> None:
+def _write_theme(folder: Path, theme: Theme, number: int) -> None:
     items = [_item(theme, year) for year in theme.years]
     collection = {
         "type": "Collection",
@@ -125,8 +132,19 @@ def _write_theme(folder: Path, theme: Theme) -> None:
         + [_link("item", f"./{i['id']}/{i['id']}.json", "application/geo+json") for i in items],
     }
     _write(folder / "collection.json", collection)
-    for item in items:
+    for item, year in zip(items, theme.years, strict=True):
         _write(folder / item["id"] / f"{item['id']}.json", item)
+        write_cog(folder / item["id"] / f"{item['id']}.tif", _pixels(number, year), BBOX)
+
+
+def _pixels(number: int, year: int) -> npt.NDArray[np.uint8]:
+    """A smooth made-up share (0-100 %, in steps of 10) that differs by theme and year."""
+    rows, columns = np.mgrid[0 : COG_SHAPE[0], 0 : COG_SHAPE[1]]
+    field = np.sin(columns / (60 + 7 * number) + 0.3 * year) + np.cos(
+        rows / (45 + 5 * number) - 0.2 * year
+    )
+    share: npt.NDArray[np.uint8] = (np.round((field + 2) * 2.5) * 10).astype(np.uint8)
+    return share
 
 
 def _item(theme: Theme, year: int) -> dict[str, Any]:
@@ -156,7 +174,7 @@ def _item(theme: Theme, year: int) -> dict[str, Any]:
         "properties": properties,
         "assets": {
             "data": {
-                "href": f"{ASSET_BASE}/{theme.id}/{item_id}.tif",
+                "href": f"./{item_id}.tif",
                 "type": "image/tiff; application=geotiff; profile=cloud-optimized",
                 "title": f"{properties['title']} (COG)",
                 "roles": ["data"],

@@ -65,6 +65,9 @@ class SearchSettings:
     """Page size when a request gives no ``limit``."""
     max_limit: int = 1000
     """Largest page a request may ask for; keeps responses under Lambda's 6 MB payload limit."""
+    serve_files: bool = False
+    """Whether ``/files`` serves the folders the index was crawled from (``stacsift serve``
+    only: they are on its disk), so their ``file://`` hrefs are answered as ``/files`` URLs."""
     token_key: bytes = field(default=b"", repr=False)
     """Key that signs page tokens (``STACSIFT_TOKEN_KEY``); empty derives one from ``root``
     (:func:`stacsift.query.tokens.derive_key`). Several instances of one API share it."""

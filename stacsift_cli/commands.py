@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from functions import presign
+from functions import files, presign
 from functions.gateway import dispatch, make_server
 from functions.search import make_handler
 from index_builder.build import BuildResult, IncompleteCrawl
@@ -24,6 +24,7 @@ from index_builder.gc import collect as run_gc
 from index_builder.report import CrawlReport
 from index_builder.sample import write_sample
 from stacsift.errors import InvalidParameter, StacsiftError
+from stacsift.files import FILES_PREFIX, ServedFolders
 from stacsift.index.reader import IndexReader, open_reader
 from stacsift.query import params
 from stacsift.search import search_items
@@ -86,8 +87,9 @@ def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> SearchSetting
 
 
 def serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    """The search API, and the presign routes under ``/sign``, over one shared index reader."""
-    settings = _settings(args, env)
+    """The search API, the presign routes under ``/sign`` and the crawled folders under
+    ``/files``, over one shared index reader."""
+    settings = replace(_settings(args, env), serve_files=True)
     signing = replace(
         PresignSettings.from_env(env),
         root=settings.root,
@@ -96,9 +98,13 @@ def serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     )
     reader = _reader(settings)
     reader.current()  # fail fast, with a clear error, if there is no index
-    handler = dispatch(
-        {"/sign": presign.make_handler(signing, reader)}, make_handler(settings, reader)
-    )
+    routes = {
+        "/sign": presign.make_handler(signing, reader),
+        FILES_PREFIX: files.make_handler(
+            lambda: ServedFolders.of_sources(reader.current().manifest.sources)
+        ),
+    }
+    handler = dispatch(routes, make_handler(settings, reader))
     try:
         server = make_server(handler, args.host, args.port)
     except OSError as err:

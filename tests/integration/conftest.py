@@ -183,3 +183,30 @@ def s3_client(store: StoreSettings) -> S3Client:
         aws_access_key_id=store.access_key_id,
         aws_secret_access_key=store.secret_access_key,
     )
+
+
+@pytest.fixture(scope="session")
+def sample_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A real ``stacsift serve`` process over the freshly built sample, as ``make run`` does:
+    yields its URL and the sample's ``catalog.json``."""
+    work = tmp_path_factory.mktemp("run")
+    cli = [sys.executable, "-m", "stacsift_cli.main"]
+    subprocess.run([*cli, "sample", str(work / "sample")], check=True, capture_output=True)
+    subprocess.run(
+        [*cli, "build", str(work / "sample/catalog.json"), "--root", str(work / "root")],
+        check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    with (work / "serve.log").open("wb") as log:
+        process = subprocess.Popen(
+            [*cli, "serve", "--root", str(work / "root"), "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}", work / "sample/catalog.json"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
