@@ -41,7 +41,7 @@ def make_fetcher(
     sleep: Callable[[float], None] = time.sleep,
     unit_random: Callable[[], float] = random.random,
     now: Callable[[], float] = time.time,
-) -> Fetcher:
+) -> Retrying:
     """Files, HTTP(S) and S3 behind one fetcher that retries transient failures."""
     http = HttpFetcher(
         timeout_seconds=options.timeout_seconds, user_agent=f"stacsift/{__version__}", now=now

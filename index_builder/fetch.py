@@ -6,13 +6,17 @@ live in their own modules (:mod:`index_builder.http_fetch`, :mod:`index_builder.
 :class:`SchemeRouter` picks one by URL, and :mod:`index_builder.retry` wraps any of them with
 retries. Conditional requests carry the validators of a cached copy (``etag``,
 ``last_modified``); a fetcher answers them with ``Response.body is None`` (304 Not Modified).
+
+:meth:`Fetcher.open` is the streaming twin of ``fetch``, for files of any size (the mirror's
+assets): the body comes as chunks, never whole, with the size the source announced so that a
+short read is caught. Its ``chunks`` raise :class:`FetchFailed` (transient) if the body ends early.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from index_builder.links import local_path, scheme_of
@@ -76,10 +80,45 @@ class Response:
     attempts: int = 1
 
 
+STREAM_CHUNK = 1024 * 1024
+
+
+def _no_chunks() -> Iterator[bytes]:
+    yield from ()
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass(slots=True)
+class Stream:
+    """An opened body, read as ``chunks``; use it with ``with`` (closing frees the connection).
+
+    ``modified`` is false when a conditional request was answered "not modified" (no body).
+    """
+
+    url: str
+    modified: bool = True
+    size: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    chunks: Iterator[bytes] = field(default_factory=_no_chunks)
+    close: Callable[[], None] = _nothing
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
 class Fetcher(Protocol):
     """Anything that fetches documents; must be safe to call from several threads at once."""
 
     def fetch(self, request: Request) -> Response: ...
+
+    def open(self, request: Request) -> Stream: ...
 
     def close(self) -> None: ...
 
@@ -102,8 +141,30 @@ class FileFetcher:
             raise FetchFailed(request.url, f"cannot read: {err.strerror or err}") from err
         return Response(request.url, body)
 
+    def open(self, request: Request) -> Stream:
+        """The file as chunks; "not modified" when ``request.etag`` is still its stat ETag."""
+        path = local_path(request.url)
+        try:
+            handle = open(path, "rb", buffering=0)  # noqa: PTH123 - closed by the Stream
+        except FileNotFoundError:
+            raise FetchFailed(request.url, "broken link: no such file") from None
+        except OSError as err:
+            raise FetchFailed(request.url, f"cannot read: {err.strerror or err}") from err
+        stat = os.fstat(handle.fileno())
+        etag = file_etag(stat.st_mtime_ns, stat.st_size)
+        if request.etag == etag:
+            handle.close()
+            return Stream(request.url, modified=False, etag=etag)
+        chunks = iter(lambda: handle.read(STREAM_CHUNK), b"")
+        return Stream(request.url, size=stat.st_size, etag=etag, chunks=chunks, close=handle.close)
+
     def close(self) -> None:
         return None
+
+
+def file_etag(mtime_ns: int, size: int) -> str:
+    """A local file's validator: it changes whenever the file is rewritten."""
+    return f'"{mtime_ns:x}-{size:x}"'
 
 
 class SchemeRouter:
@@ -113,10 +174,16 @@ class SchemeRouter:
         self._fetchers = dict(fetchers)
 
     def fetch(self, request: Request) -> Response:
-        fetcher = self._fetchers.get(scheme_of(request.url))
+        return self._fetcher(request.url).fetch(request)
+
+    def open(self, request: Request) -> Stream:
+        return self._fetcher(request.url).open(request)
+
+    def _fetcher(self, url: str) -> Fetcher:
+        fetcher = self._fetchers.get(scheme_of(url))
         if fetcher is None:
-            raise FetchFailed(request.url, f"unsupported link scheme {scheme_of(request.url)!r}")
-        return fetcher.fetch(request)
+            raise FetchFailed(url, f"unsupported link scheme {scheme_of(url)!r}")
+        return fetcher
 
     def close(self) -> None:
         for fetcher in {id(f): f for f in self._fetchers.values()}.values():

@@ -17,11 +17,11 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from index_builder.fetch import FetchFailed, Request, Response, json_content_type
+from index_builder.fetch import FetchFailed, Request, Response, Stream, json_content_type
 from index_builder.links import resolve
 from index_builder.retry import parse_retry_after
 
@@ -104,18 +104,24 @@ class HttpFetcher:
         )
 
     def _exchange(self, url: str, method: str, body: bytes | None, request: Request) -> _Answer:
+        response = self._send(url, method, body, self._headers(request, body))
+        parts = urlsplit(url)
+        return self._read(url, response, parts.scheme, parts.netloc, request.max_bytes)
+
+    def _send(
+        self, url: str, method: str, body: bytes | None, headers: dict[str, str]
+    ) -> http.client.HTTPResponse:
         parts = urlsplit(url)
         target = parts.path or "/"
         if _UNSAFE_PATH.search(target):
             target = quote(target, safe=_SAFE_PATH)
         if parts.query:
             target += "?" + quote(parts.query, safe=_SAFE_QUERY)
-        headers = self._headers(request, body)
         for fresh in (False, True):
             connection, reused = self._connection(parts.scheme, parts.netloc, fresh=fresh)
             try:
                 connection.request(method, target, body=body, headers=headers)
-                response = connection.getresponse()
+                return connection.getresponse()
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 self._discard(parts.scheme, parts.netloc)
                 if reused:  # the server closed an idle keep-alive connection: reconnect once
@@ -124,8 +130,67 @@ class HttpFetcher:
             except (TimeoutError, OSError, http.client.HTTPException) as err:
                 self._discard(parts.scheme, parts.netloc)
                 raise _network_error(url, err) from err
-            return self._read(url, response, parts.scheme, parts.netloc, request.max_bytes)
         raise FetchFailed(url, "connection closed by the server", transient=True)
+
+    def open(self, request: Request) -> Stream:
+        """The body as it is (no content coding asked for), in chunks; redirects followed."""
+        url = request.url
+        headers = {"Accept": "*/*", "User-Agent": self.user_agent}
+        if request.etag:
+            headers["If-None-Match"] = request.etag
+        if request.last_modified:
+            headers["If-Modified-Since"] = request.last_modified
+        for _ in range(self.max_redirects + 1):
+            response = self._send(url, "GET", None, headers)
+            parts = urlsplit(url)
+            if response.status == 200:
+                return self._stream(url, response, parts.scheme, parts.netloc)
+            answer = _Answer(response.status, _lower(response), None)
+            self._drain(response, parts.scheme, parts.netloc)
+            if answer.status == 304 and (request.etag or request.last_modified):
+                return Stream(url, modified=False, etag=request.etag)
+            location = answer.headers.get("location")
+            if answer.status not in REDIRECTS or not location:
+                raise _status_error(url, answer, self._now())
+            url = resolve(url, location)
+        raise FetchFailed(request.url, f"more than {self.max_redirects} redirects")
+
+    def _stream(
+        self, url: str, response: http.client.HTTPResponse, scheme: str, netloc: str
+    ) -> Stream:
+        headers = _lower(response)
+        declared = headers.get("content-length")
+        size = int(declared) if declared is not None and declared.isdigit() else None
+        done = False
+
+        def chunks() -> Iterator[bytes]:
+            nonlocal done
+            received = 0
+            try:
+                while chunk := response.read(_CHUNK):
+                    received += len(chunk)
+                    yield chunk
+            except (TimeoutError, OSError, http.client.HTTPException) as err:
+                raise _network_error(url, err) from err
+            if size is not None and received < size:
+                raise FetchFailed(
+                    url, f"truncated body ({received} of {size} bytes)", transient=True
+                )
+            done = True
+
+        def close() -> None:
+            if not done or response.will_close:  # unread bytes left: the connection is spent
+                response.close()
+                self._discard(scheme, netloc)
+
+        return Stream(
+            url,
+            size=size,
+            etag=headers.get("etag"),
+            last_modified=headers.get("last-modified"),
+            chunks=chunks(),
+            close=close,
+        )
 
     def _headers(self, request: Request, body: bytes | None) -> dict[str, str]:
         if not (request.etag or request.last_modified or body is not None):
@@ -148,7 +213,7 @@ class HttpFetcher:
         max_bytes: int,
     ) -> _Answer:
         status = response.status
-        headers = {name.lower(): value for name, value in response.headers.items()}
+        headers = _lower(response)
         if status != 200 or not json_content_type(headers.get("content-type")):
             self._drain(response, scheme, netloc)
             return _Answer(status, headers, None)
@@ -208,6 +273,10 @@ class HttpFetcher:
         if pool is None:
             pool = self._local.pool = {}
         return pool
+
+
+def _lower(response: http.client.HTTPResponse) -> dict[str, str]:
+    return {name.lower(): value for name, value in response.headers.items()}
 
 
 def _read_capped(

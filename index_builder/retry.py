@@ -14,8 +14,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
+from typing import TypeVar
 
-from index_builder.fetch import Fetcher, FetchFailed, Request, Response
+from index_builder.fetch import Fetcher, FetchFailed, Request, Response, Stream
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,8 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
 
 
 class Retrying:
-    """A fetcher that retries another one's transient failures."""
+    """A fetcher that retries another one's transient failures; :meth:`call` retries any
+    operation that raises :class:`FetchFailed` the same way (a whole streamed copy, say)."""
 
     def __init__(
         self,
@@ -68,18 +72,33 @@ class Retrying:
         self._random = unit_random
 
     def fetch(self, request: Request) -> Response:
+        attempts = 0
+
+        def once() -> Response:
+            nonlocal attempts
+            attempts += 1
+            return self.inner.fetch(request)
+
+        response = self.call(once)
+        return replace(response, attempts=attempts) if attempts > 1 else response
+
+    def open(self, request: Request) -> Stream:
+        """Not retried here: a stream can fail half-way, so whoever reads it retries the whole
+        read with :meth:`call`."""
+        return self.inner.open(request)
+
+    def call(self, once: Callable[[], T]) -> T:
+        """``once()``, tried again after each transient :class:`FetchFailed` per the policy."""
         attempt = 1
         while True:
             try:
-                response = self.inner.fetch(request)
+                return once()
             except FetchFailed as err:
                 if not err.transient or attempt >= self.policy.attempts:
                     tries = f" (after {attempt} attempts)" if attempt > 1 else ""
                     raise FetchFailed(err.url, f"{err.reason}{tries}", attempts=attempt) from err
                 self._sleep(self.policy.delay(attempt, err.retry_after, self._random()))
                 attempt += 1
-                continue
-            return replace(response, attempts=attempt) if attempt > 1 else response
 
     def close(self) -> None:
         self.inner.close()

@@ -10,6 +10,8 @@ copies are revalidated with ``If-None-Match`` on the object's ETag.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from email.utils import format_datetime
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
@@ -22,13 +24,20 @@ from obstore.exceptions import (
     UnauthenticatedError,
 )
 
-from index_builder.fetch import FetchFailed, Request, Response, json_content_type
+from index_builder.fetch import (
+    STREAM_CHUNK,
+    FetchFailed,
+    Request,
+    Response,
+    Stream,
+    json_content_type,
+)
 from stacsift.errors import StacsiftError
 from stacsift.settings import StoreSettings
 from stacsift.store import open_bucket
 
 if TYPE_CHECKING:
-    from obstore import GetOptions
+    from obstore import GetOptions, GetResult
     from obstore.store import ObjectStore
 
 
@@ -62,6 +71,28 @@ class S3Fetcher:
             raise _error(request.url, err) from err
         return Response(request.url, body, etag=meta.get("e_tag"), content_type=content_type)
 
+    def open(self, request: Request) -> Stream:
+        """The object in chunks; "not modified" (a conditional GET, one request like a HEAD)
+        while its ETag is still ``request.etag``."""
+        parts = urlsplit(request.url)
+        store = self._store(request.url, parts.netloc)
+        options: GetOptions = {"if_none_match": request.etag} if request.etag else {}
+        try:
+            result = obstore.get(store, unquote(parts.path.lstrip("/")), options=options)
+        except NotModifiedError:
+            return Stream(request.url, modified=False, etag=request.etag)
+        except (BaseError, OSError, RuntimeError) as err:
+            raise _error(request.url, err) from err
+        meta = result.meta
+        modified = meta.get("last_modified")
+        return Stream(
+            request.url,
+            size=meta["size"],
+            etag=meta.get("e_tag"),
+            last_modified=format_datetime(modified, usegmt=True) if modified else None,
+            chunks=_chunks(request.url, result),
+        )
+
     def close(self) -> None:
         with self._lock:
             self._stores.clear()
@@ -76,6 +107,14 @@ class S3Fetcher:
                     raise FetchFailed(url, str(err)) from err
                 self._stores[bucket] = store
             return store
+
+
+def _chunks(url: str, result: GetResult) -> Iterator[bytes]:
+    try:
+        for chunk in result.stream(min_chunk_size=STREAM_CHUNK):
+            yield bytes(chunk)
+    except (BaseError, OSError, RuntimeError) as err:
+        raise FetchFailed(url, f"S3 read failed: {_first_line(err)}", transient=True) from err
 
 
 def _error(url: str, err: BaseException) -> FetchFailed:

@@ -29,7 +29,8 @@ from index_builder import api
 from index_builder.cache import CrawlCache
 from index_builder.crawled import Crawled, CrawlOptions
 from index_builder.fetch import Fetcher, FetchFailed, Request, Response
-from index_builder.links import link_href, links_of, origin_of, resolve, scheme_of
+from index_builder.hosts import HostLimits
+from index_builder.links import link_href, links_of, resolve, scheme_of
 from index_builder.report import CrawlReport
 from stacsift.errors import SourceError
 from stacsift.stac_objects import NotUsable, prepare
@@ -89,7 +90,7 @@ class Walk:
         self.window = max(2 * options.concurrency, 1)
         self.items = 0
         self._pool: ThreadPoolExecutor | None = None
-        self._hosts: dict[str, threading.Semaphore] = {}
+        self._hosts = HostLimits(options.per_host)
         self._include = _patterns(options.include)
         self._exclude = _patterns(options.exclude)
         self._next_progress = 0.0
@@ -147,11 +148,7 @@ class Walk:
     def _submit(self, request: Request) -> Future[Outcome]:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.options.concurrency, "stacsift-fetch")
-        host = origin_of(request.url)
-        limit = self._hosts.get(host)
-        if limit is None:
-            limit = self._hosts[host] = threading.Semaphore(self.options.per_host)
-        return self._pool.submit(self._fetch_limited, request, limit)
+        return self._pool.submit(self._fetch_limited, request, self._hosts.limit(request.url))
 
     def _fetch_limited(self, request: Request, limit: threading.Semaphore) -> Outcome:
         with limit:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +34,10 @@ from stacsift.settings import StoreSettings
 
 if TYPE_CHECKING:
     from obstore.store import ClientConfig, RetryConfig, S3Config
+
+
+PART_BYTES = 8 * 1024 * 1024
+"""Part size of streamed multipart uploads (S3 wants at least 5 MiB but the last)."""
 
 
 class PreconditionFailed(StacsiftError):
@@ -103,6 +108,33 @@ class Bucket:
     def put(self, key: str, data: bytes) -> str | None:
         with self._errors(key):
             return obstore.put(self.store, key, data)["e_tag"]
+
+    def put_stream(self, key: str, chunks: Iterable[bytes], size: int | None = None) -> None:
+        """Write ``key`` from chunks, holding at most one part in memory: a multipart upload
+        when ``size`` is unknown or above :data:`PART_BYTES`; on a local folder, a temporary
+        file renamed into place. Nothing is written if ``chunks`` raises."""
+        if self._local_root is not None:
+            self._local_put_stream(key, chunks)
+            return
+        multipart = size is None or size > PART_BYTES
+        with self._errors(key):
+            obstore.put(
+                self.store, key, iter(chunks), use_multipart=multipart, chunk_size=PART_BYTES
+            )
+
+    def _local_put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
+        assert self._local_root is not None  # noqa: S101 - guarded by the caller
+        path = self._local_root / key
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
+        try:
+            with self._errors(key):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with tmp.open("wb") as out:
+                    for chunk in chunks:
+                        out.write(chunk)
+                tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def put_file(self, key: str, path: Path) -> None:
         with self._errors(key):

@@ -1,4 +1,4 @@
-"""``stacsift build | serve | search | sample`` — argument parsing and error reporting.
+"""``stacsift build | mirror | serve | search | gc | sample``: argument parsing, error reporting.
 
 Every deliberate error ends as one readable line on stderr and a non-zero exit, never a traceback.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from stacsift import __version__
 from stacsift.errors import StacsiftError
-from stacsift_cli import commands
+from stacsift_cli import commands, mirroring
 
 EXIT_ERROR = 1
 
@@ -28,6 +28,10 @@ def parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="crawl catalogs into an index published at ROOT")
     _build_arguments(build)
     build.set_defaults(run=commands.build)
+
+    mirror = sub.add_parser("mirror", help="copy catalogs (and their assets) into DEST")
+    _mirror_arguments(mirror)
+    mirror.set_defaults(run=mirroring.mirror)
 
     serve = sub.add_parser("serve", help="serve the STAC API over the index at ROOT")
     serve.add_argument("--root", required=True)
@@ -61,13 +65,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _build_arguments(build: argparse.ArgumentParser) -> None:
-    build.add_argument(
-        "sources",
-        nargs="+",
-        metavar="SOURCE",
-        help="static catalog, STAC API, item collection or .ndjson file: a path, folder, "
-        "file://, http(s):// or s3:// URL",
-    )
+    _sources_argument(build)
     build.add_argument("--root", required=True, help="folder, file:// or s3://bucket/prefix")
     build.add_argument("--report", type=Path, help="write the crawl report as JSON here")
     build.add_argument(
@@ -80,7 +78,39 @@ def _build_arguments(build: argparse.ArgumentParser) -> None:
         "--force", action="store_true", help="rebuild and publish even if nothing changed"
     )
     build.add_argument("--cache-dir", type=Path, help="local cache of index files")
-    crawl = build.add_argument_group("crawling")
+    _crawl_arguments(build)
+
+
+def _mirror_arguments(mirror: argparse.ArgumentParser) -> None:
+    _sources_argument(mirror)
+    mirror.add_argument("--to", required=True, metavar="DEST", help="folder or s3://bucket/prefix")
+    mirror.add_argument(
+        "--assets",
+        default="none",
+        help="assets to copy: none (default), all, roles (data,overview) or a pattern (*.tif)",
+    )
+    mirror.add_argument("--index", metavar="ROOT", help="then build or update the index at ROOT")
+    mirror.add_argument(
+        "--delete", action="store_true", help="remove from DEST what vanished upstream"
+    )
+    mirror.add_argument("--report", type=Path, help="write the mirror report as JSON here")
+    mirror.add_argument("--dry-run", action="store_true", help="count what would be copied")
+    _crawl_arguments(mirror)
+
+
+def _sources_argument(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help="static catalog, STAC API, item collection or .ndjson file: a path, folder, "
+        "file://, http(s):// or s3:// URL",
+    )
+
+
+def _crawl_arguments(command: argparse.ArgumentParser) -> None:
+    """The crawl options ``build`` and ``mirror`` share."""
+    crawl = command.add_argument_group("crawling")
     crawl.add_argument("--max-depth", type=_count, help="follow links at most this deep")
     crawl.add_argument("--max-items", type=_count, help="stop after this many items")
     crawl.add_argument(

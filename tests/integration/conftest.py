@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 STARTUP_SECONDS = 30.0
+NAIP_FOLDER = "items/planetary-computer-naip"
 
 
 def free_port() -> int:
@@ -132,6 +133,31 @@ def built(tmp_path: Path) -> Callable[[list[str], str, StoreSettings], Bucket]:
         return bucket
 
     return run
+
+
+@pytest.fixture(scope="session")
+def naip_api(fixtures: Path) -> Iterator[str]:
+    """``rustac serve`` on a free port, loaded with the NAIP collection and items."""
+    rustac = Path(sys.executable).with_name("rustac")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(rustac),
+            "serve",
+            "--addr",
+            f"127.0.0.1:{port}",
+            str(fixtures / NAIP_FOLDER / "naip-collection.json"),
+            str(fixtures / NAIP_FOLDER / "naip-items.ndjson"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

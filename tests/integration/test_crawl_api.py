@@ -8,9 +8,6 @@ by GET ``/search`` and by POST ``/search`` — following the server's own ``next
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -21,35 +18,9 @@ from index_builder.build import build
 from index_builder.crawl import CrawlOptions
 from stacsift.settings import StoreSettings
 from stacsift.store import open_bucket
-from tests.integration.conftest import free_port, wait_for_port
 from tests.support.crawling import counts, crawl_all, crawler
 
 NAIP = "items/planetary-computer-naip"
-
-
-@pytest.fixture(scope="module")
-def naip_api(fixtures: Path) -> Iterator[str]:
-    """``rustac serve`` on a free port, loaded with the NAIP collection and items."""
-    rustac = Path(sys.executable).with_name("rustac")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            str(rustac),
-            "serve",
-            "--addr",
-            f"127.0.0.1:{port}",
-            str(fixtures / NAIP / "naip-collection.json"),
-            str(fixtures / NAIP / "naip-items.ndjson"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from index_builder import api
-from index_builder.fetch import FetchFailed, Request, Response, json_content_type
+from index_builder.fetch import FetchFailed, Request, Response, Stream, json_content_type
 from index_builder.links import resolve, source_url
 from index_builder.report import CrawlReport
 from index_builder.retry import Retrying, RetryPolicy, parse_retry_after
@@ -86,6 +86,9 @@ class Scripted:
         if self.failures:
             raise self.failures.pop(0)
         return Response(request.url, b"{}")
+
+    def open(self, request: Request) -> Stream:
+        return Stream(request.url, chunks=iter([self.fetch(request).body or b""]))
 
     def close(self) -> None:
         self.closed = True

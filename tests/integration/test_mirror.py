@@ -1,0 +1,91 @@
+"""Mirroring real catalogs into a folder and into moto S3.
+
+GIVEN pystac's test-case-4 (1 catalog, 7 collections, 62 items) on disk, or rustac serving the
+1,000 NAIP items as a STAC API, WHEN each is mirrored into a folder and into an S3 bucket, THEN a
+crawl of the mirror finds exactly what a crawl of the source found (counts and ids), every
+structural link in the mirror is relative, and every mirrored object is valid against the
+offline STAC schemas. A second run writes nothing and says everything was unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from index_builder.crawl import Crawled
+from index_builder.mirror_paths import STATE_DIR
+from stacsift.settings import StoreSettings
+from stacsift.store import open_bucket
+from stacsift_cli.main import main
+from tests.support.crawling import counts, crawl_all
+from tests.support.mirroring import mirror, mirrored_json, non_relative_links
+from tests.support.stac_schemas import problems
+
+TEST_CASE_4 = "catalogs/pystac-test-case-4"
+
+
+def _ids(found: list[Crawled]) -> dict[str, list[str]]:
+    by_kind: dict[str, list[str]] = {}
+    for obj in found:
+        by_kind.setdefault(obj.kind, []).append(str(obj.data.get("id")))
+    return {kind: sorted(ids) for kind, ids in by_kind.items()}
+
+
+@pytest.fixture(params=["folder", "s3"])
+def dest(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, StoreSettings]:
+    if request.param == "folder":
+        return str(tmp_path / "mirror"), StoreSettings()
+    store: StoreSettings = request.getfixturevalue("s3_store")
+    return request.getfixturevalue("s3_root"), store
+
+
+def _check_mirror(source: str, dest: tuple[str, StoreSettings], work: Path) -> None:
+    root, store = dest
+    bucket = open_bucket(root, store, create=True)
+    first = mirror([source], bucket, work, store=store)
+    found, source_report = crawl_all(source)
+    assert source_report.skipped == []
+    assert first.failures == [] and first.crawl.skipped == []
+    assert first.total_copied == len(found)
+
+    copy, report = crawl_all(f"{bucket.url}/catalog.json", store=store)
+    assert report.skipped == []
+    assert counts(copy) == counts(found)
+    assert _ids(copy) == _ids(found)
+
+    objects = dict(mirrored_json(bucket))
+    assert len(objects) == len(found)
+    assert {
+        key: non_relative_links(obj) for key, obj in objects.items() if non_relative_links(obj)
+    } == {}
+    assert {key: problems(obj) for key, obj in objects.items() if problems(obj)} == {}
+    assert any(info.key.startswith(f"{STATE_DIR}/") for info in bucket.list(STATE_DIR))
+
+    again = mirror([source], bucket, work, store=store)
+    assert (again.total_copied, again.unchanged) == (0, len(found))
+
+
+def test_a_static_catalog_mirrors_whole(
+    fixtures: Path, dest: tuple[str, StoreSettings], tmp_path: Path
+) -> None:
+    _check_mirror(str(fixtures / TEST_CASE_4), dest, tmp_path / "work")
+
+
+def test_a_stac_api_becomes_a_static_catalog(
+    naip_api: str, dest: tuple[str, StoreSettings], tmp_path: Path
+) -> None:
+    _check_mirror(naip_api, dest, tmp_path / "work")
+
+
+def test_the_cli_mirrors_and_reports(fixtures: Path, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    dest = tmp_path / "mirror"
+    argv = [str(fixtures / TEST_CASE_4), "--to", str(dest), "--report", str(report)]
+    assert main(["mirror", *argv, "--no-crawl-cache"]) == 0
+    body = orjson.loads(report.read_bytes())
+    assert (body["copied"], body["mirrored"]["Item"], body["failures"]) == (70, 62, [])
+    assert main(["mirror", *argv, "--no-crawl-cache", "--dry-run"]) == 0
+    again = orjson.loads(report.read_bytes())
+    assert (again["copied"], again["skipped_unchanged"], again["dry_run"]) == (0, 70, True)
