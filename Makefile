@@ -12,8 +12,8 @@ BROWSER_PORT ?= 8080
 
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: run install localstack stac-browser browse test lint unit integration browser bench \
-	bench-presign bench-crawl clean
+.PHONY: run install localstack stac-browser browse test lint unit integration browser hostile \
+	bench bench-presign bench-crawl bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,9 @@ integration: $(STAMP) localstack
 browser: $(STAMP) stac-browser
 	$(BIN)/python -m pytest tests/browser
 
+## make hostile: the hostile-request suite with about 10,000 requests (make test sends ~1,900)
+hostile: $(STAMP)
+	HOSTILE_EXAMPLES=4300 $(BIN)/python -m pytest tests/integration/test_hostile.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -123,14 +123,21 @@ def make_server(handler: Handler, host: str, port: int) -> ThreadingHTTPServer:
         # Headers and body go out as two writes; with Nagle's algorithm on, the body waits for
         # the client's delayed ACK (~40 ms) on every keep-alive request.
         disable_nagle_algorithm = True
+        # What http.server itself refuses (overlong request lines, too many headers) is
+        # answered in the API's error shape too.
+        error_content_type = "application/json"
+        error_message_format = '{"code": "HTTP%(code)d", "description": "%(message)s"}'
 
         def _invoke(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            if length > MAX_BODY_BYTES:
+            declared = (self.headers.get("content-length") or "0").strip()
+            length = int(declared) if declared.isdigit() and len(declared) < 16 else -1
+            if not 0 <= length <= MAX_BODY_BYTES:
+                self.close_connection = True  # the unread body must not be taken for a request
                 self._reply(
-                    413,
+                    413 if length > MAX_BODY_BYTES else 400,
                     {"content-type": "application/json"},
-                    b'{"code":"PayloadTooLarge","description":"request body too large"}',
+                    b'{"code":"InvalidParameterValue","description":"content-length: '
+                    b'must be a number of bytes up to 6 MiB"}',
                 )
                 return
             body = self.rfile.read(length) if length else b""

@@ -3,6 +3,7 @@ the base URL of the request (for links)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -70,11 +71,18 @@ def unexpected_response(logger: Logger) -> Response[str]:
     return json_response(INTERNAL, status=500)
 
 
+# A host name or IP literal with an optional port: what links back into the API may carry.
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253})(:\d{1,5})?$")
+
+
 def base_url(event: APIGatewayProxyEventV2) -> str:
-    """``proto://host`` of the request, for links back into the API."""
+    """``proto://host`` of the request, for links back into the API (a malformed ``host``
+    header is a 400 naming it, so that it never reaches a link)."""
     host = event.headers.get("host") or event.request_context.domain_name
-    proto = event.headers.get("x-forwarded-proto") or "https"
-    return f"{proto}://{host}"
+    if not _HOST.match(host or ""):
+        raise InvalidParameter("host", "is not a host name with an optional port")
+    proto = event.headers.get("x-forwarded-proto")
+    return f"{proto if proto in ('http', 'https') else 'https'}://{host}"
 
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]

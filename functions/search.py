@@ -6,6 +6,7 @@ Thin by design: routes parse parameters with the core, call the core, and shape 
 
 from __future__ import annotations
 
+import base64
 import os
 from dataclasses import replace
 from typing import Any
@@ -32,7 +33,7 @@ from stacsift.files import ServedFolders
 from stacsift.index import schema
 from stacsift.index.reader import IndexReader, OpenIndex, open_reader
 from stacsift.query import params
-from stacsift.query.request import Limits, parse_search
+from stacsift.query.request import Limits, check_body, parse_search
 from stacsift.search import Hit, Page, get_collection, get_item, list_collections, search_items
 from stacsift.settings import SearchSettings
 
@@ -131,7 +132,9 @@ class _Api:
         return self._page(request, raw, "/search", post=False)
 
     def search_post(self) -> Response[str]:
-        body = _json_body(self.app.current_event.body)
+        event = self.app.current_event
+        raw = event.body or ""
+        body = _json_body(base64.b64decode(raw) if event.is_base64_encoded else raw.encode())
         request = self.parse(body, post=True)
         return self._page(request, body, "/search", post=True)
 
@@ -197,9 +200,10 @@ def create_app(
     return app
 
 
-def _json_body(body: str | None) -> dict[str, Any]:
+def _json_body(body: bytes) -> dict[str, Any]:
+    check_body(body)
     try:
-        parsed = orjson.loads(body or "{}")
+        parsed = orjson.loads(body or b"{}")
     except orjson.JSONDecodeError as err:
         raise InvalidParameter("body", f"is not valid JSON: {err}") from None
     if not isinstance(parsed, dict):

@@ -21,6 +21,7 @@ from stacsift.errors import InvalidParameter
 
 MAX_QUERY_LENGTH = 1000
 MAX_TERMS = 64
+MAX_DEPTH = 16  # nested parentheses (the parser recurses once per level)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,11 @@ def parse(q: str) -> Node | None:
     lexemes = _TOKEN.findall(q)
     if sum(1 for t in lexemes if t not in "(),+-") > MAX_TERMS:
         raise InvalidParameter("q", f"has more than {MAX_TERMS} terms")
+    depth = 0
+    for lexeme in lexemes:
+        depth += (lexeme == "(") - (lexeme == ")")
+        if depth > MAX_DEPTH:
+            raise InvalidParameter("q", f"nests parentheses more than {MAX_DEPTH} deep")
     parser = _Parser(lexemes)
     return parser.parse_or(top=True)
 

@@ -19,6 +19,7 @@ from stacsift.query import tokens
 from stacsift.query.tokens import Cursor, Token
 
 BBox = tuple[float, float, float, float]
+MAX_DATETIME_CHARS = 100
 # RFC 3339 date-time, as the STAC API requires (a date alone or no offset is refused).
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -91,6 +92,8 @@ def parse_datetime(value: str | None) -> tuple[int | None, int | None] | None:
     """An RFC 3339 instant or interval ``start/end`` with ``..`` or empty for an open end."""
     if value is None or value.strip() == "":
         return None
+    if len(value) > MAX_DATETIME_CHARS:
+        raise InvalidParameter("datetime", f"is longer than {MAX_DATETIME_CHARS} characters")
     text = value.strip()
     if "/" not in text:
         moment = _instant(text)
@@ -123,19 +126,32 @@ def parse_limit(value: str | int | None, *, default: int, maximum: int) -> int:
         return default
     try:
         limit = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidParameter("limit", f"must be a positive integer, got {value!r}") from None
     if limit < 1:
         raise InvalidParameter("limit", f"must be a positive integer, got {value!r}")
     return min(limit, maximum)
 
 
-def parse_list(name: str, value: str | list[object] | None) -> tuple[str, ...]:
-    """A comma-separated string or a JSON array of strings."""
+MAX_LIST_ENTRIES = 1_000  # ids, collections
+MAX_ENTRY_CHARS = 1_024
+
+
+def parse_list(
+    name: str, value: str | list[object] | None, maximum: int = MAX_LIST_ENTRIES
+) -> tuple[str, ...]:
+    """A comma-separated string or a JSON array of strings: at most ``maximum`` of them, each
+    at most :data:`MAX_ENTRY_CHARS` long."""
     if value is None or value == "":
         return ()
     if isinstance(value, str):
-        return tuple(v.strip() for v in value.split(",") if v.strip())
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(str(v) for v in value)
-    raise InvalidParameter(name, "expected a list of strings")
+        found = tuple(v.strip() for v in value.split(",") if v.strip())
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        found = tuple(str(v) for v in value)
+    else:
+        raise InvalidParameter(name, "expected a list of strings")
+    if len(found) > maximum:
+        raise InvalidParameter(name, f"has more than {maximum} entries")
+    if any(len(v) > MAX_ENTRY_CHARS for v in found):
+        raise InvalidParameter(name, f"has an entry longer than {MAX_ENTRY_CHARS} characters")
+    return found

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from stacsift.errors import InvalidParameter
-from stacsift.query import params, tokens
+from stacsift.query import freetext, params, tokens
 from stacsift.query.params import SearchRequest, SortKey
 
 GEOMETRY_TYPES = frozenset(
@@ -29,6 +29,12 @@ GEOMETRY_TYPES = frozenset(
     }
 )
 MAX_GEOMETRY_BYTES = 1_000_000
+MAX_GEOMETRY_POSITIONS = 10_000  # coordinate pairs of an intersects geometry
+MAX_GEOMETRY_DEPTH = 8  # objects and arrays nested in it (a MultiPolygon needs 4)
+MAX_BODY_BYTES = 1_000_000  # a POST body
+MAX_SORT_KEYS = 8
+MAX_FIELDS = 100
+MAX_FIELD_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -84,10 +90,13 @@ def parse_q(value: object) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return ",".join(f'"{v}"' if " " in v else str(v) for v in value) or None
-    if isinstance(value, str):
-        return value
-    raise InvalidParameter("q", "must be a string or a list of strings")
+        text = ",".join(f'"{v}"' if " " in v else str(v) for v in value)
+    elif isinstance(value, str):
+        text = value
+    else:
+        raise InvalidParameter("q", "must be a string or a list of strings")
+    freetext.parse(text)  # refuses overlong text, too many terms, too deep nesting
+    return text or None
 
 
 def parse_intersects(value: object, *, post: bool) -> dict[str, Any] | None:
@@ -104,10 +113,41 @@ def parse_intersects(value: object, *, post: bool) -> dict[str, Any] | None:
             raise InvalidParameter("intersects", "is not GeoJSON") from None
     if not isinstance(geometry, dict) or geometry.get("type") not in GEOMETRY_TYPES:
         raise InvalidParameter("intersects", "must be a GeoJSON geometry object")
+    _check_size(geometry)
     from stacsift.geometry import shape  # shapely loads only when a geometry is given
 
     shape(geometry, "intersects")
     return geometry
+
+
+def _check_size(geometry: dict[str, Any]) -> None:
+    """Refuse geometries nested too deep or with too many positions, before shapely (which
+    recurses, and whose work grows with the positions) sees them."""
+    stack: list[tuple[object, int]] = [(geometry, 0)]
+    positions = 0
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_GEOMETRY_DEPTH:
+            raise InvalidParameter("intersects", f"is nested more than {MAX_GEOMETRY_DEPTH} deep")
+        if isinstance(value, dict):
+            stack.extend((child, depth + 1) for child in value.values())
+            continue
+        if not isinstance(value, list):
+            continue
+        if value and not isinstance(value[0], dict | list):
+            positions += 1
+            if positions > MAX_GEOMETRY_POSITIONS:
+                raise InvalidParameter(
+                    "intersects", f"has more than {MAX_GEOMETRY_POSITIONS} positions"
+                )
+            continue
+        stack.extend((child, depth + 1) for child in value)
+
+
+def check_body(body: str | bytes | None) -> None:
+    """Refuse POST bodies over :data:`MAX_BODY_BYTES` before they are parsed."""
+    if body is not None and len(body) > MAX_BODY_BYTES:
+        raise InvalidParameter("body", f"is larger than {MAX_BODY_BYTES} bytes")
 
 
 def parse_sortby(value: object) -> tuple[SortKey, ...]:
@@ -122,10 +162,16 @@ def parse_sortby(value: object) -> tuple[SortKey, ...]:
             descending = part.startswith("-")
             name = part.lstrip("+-").strip()
             keys.append(SortKey(_sort_field(name), descending))
-        return tuple(keys)
+        return _few_keys(tuple(keys))
     if isinstance(value, list):
-        return tuple(_sort_object(v) for v in value)
+        return _few_keys(tuple(_sort_object(v) for v in value[: MAX_SORT_KEYS + 1]))
     raise InvalidParameter("sortby", "must be a string or a list of {field, direction}")
+
+
+def _few_keys(keys: tuple[SortKey, ...]) -> tuple[SortKey, ...]:
+    if len(keys) > MAX_SORT_KEYS:
+        raise InvalidParameter("sortby", f"has more than {MAX_SORT_KEYS} keys")
+    return keys
 
 
 def _sort_object(value: object) -> SortKey:
@@ -149,15 +195,17 @@ def parse_fields(value: object) -> params.Fields | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        parts = [p.strip() for p in value.split(",") if p.strip()]
+        parts = params.parse_list("fields", value, MAX_FIELDS)
         include = tuple(p.lstrip("+") for p in parts if not p.startswith("-"))
         exclude = tuple(p[1:] for p in parts if p.startswith("-"))
-        return params.Fields(include, exclude)
-    if isinstance(value, dict):
-        include = params.parse_list("fields", value.get("include") or [])
-        exclude = params.parse_list("fields", value.get("exclude") or [])
-        return params.Fields(include, exclude)
-    raise InvalidParameter("fields", "must be a string or an object with include/exclude")
+    elif isinstance(value, dict):
+        include = params.parse_list("fields", value.get("include") or [], MAX_FIELDS)
+        exclude = params.parse_list("fields", value.get("exclude") or [], MAX_FIELDS)
+    else:
+        raise InvalidParameter("fields", "must be a string or an object with include/exclude")
+    if any(len(path) > MAX_FIELD_CHARS for path in include + exclude):
+        raise InvalidParameter("fields", f"has a path longer than {MAX_FIELD_CHARS} characters")
+    return params.Fields(include, exclude)
 
 
 def _string(name: str, value: object) -> str | None:
