@@ -78,7 +78,8 @@ THEMES = (
     Theme(
         "cropland.annual_10m",
         "Annual cropland extent at 10 m",
-        "Arable land and permanent crops for each growing season, from Sentinel-2 composites.",
+        "Arable land and permanent crops for each growing season, from Sentinel-2 composites; "
+        "forestry plantations are not counted as cropland.",
         ("agriculture", "cropland", "land cover", "Sentinel-2"),
         range(2017, 2024),
         10.0,

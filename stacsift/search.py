@@ -113,18 +113,23 @@ class Page:
 
 
 def object_query(
-    request: SearchRequest, kind: str = f.TYPE_ITEM, stats: KindStats | None = None
+    request: SearchRequest,
+    kind: str = f.TYPE_ITEM,
+    stats: KindStats | None = None,
+    searcher: tantivy.Searcher | None = None,
 ) -> Query:
     """The tantivy query: free text (scored) and filters (unscored).
 
     ``stats`` of the objects of ``kind`` let open datetime intervals use the month terms (by
     their earliest start and latest end), and make the exact datetime check one range clause
-    when every object is an instant.
+    when every object is an instant. With the ``searcher``, prefixes are ranked like words and
+    items are also found by their collection's words (:func:`_in_matching_collections`).
     """
     clauses: list[tuple[Occur, Query]] = []
     node = freetext.parse(request.q) if request.q else None
     if node is not None:
-        clauses.append((Occur.Must, translate.text_query(node)))
+        widen = _in_matching_collections(searcher) if searcher and kind == f.TYPE_ITEM else None
+        clauses.append((Occur.Must, translate.text_query(node, searcher, widen)))
     if request.collections:
         clauses.append((Occur.Must, translate.term_any(f.COLLECTION, request.collections)))
     if request.ids:
@@ -146,6 +151,31 @@ def object_query(
     if not clauses:
         return translate.type_is(kind)
     return Query.boolean_query([*clauses, translate.kind_only(kind)])
+
+
+MAX_WIDENING_COLLECTIONS = 1000
+
+
+def _in_matching_collections(searcher: tantivy.Searcher) -> translate.Expand:
+    """Widens a word's query to the items of the collections it matches (``q=woodland`` finds
+    the items of a collection with that keyword), at score 0, so below every direct match.
+
+    Done at query time, so changing a collection reindexes none of its items.
+    """
+
+    def widen(leaf: Query) -> Query:
+        collections = Query.boolean_query(
+            [(Occur.Must, leaf), (Occur.Must, translate.type_is(f.TYPE_COLLECTION))]
+        )
+        terms = {"ids": {"terms": {"field": f.COLLECTION, "size": MAX_WIDENING_COLLECTIONS}}}
+        buckets = searcher.aggregate(collections, terms)["ids"]["buckets"]
+        ids = [str(bucket["key"]) for bucket in buckets]
+        if not ids:
+            return leaf
+        members = Query.const_score_query(translate.term_any(f.COLLECTION, ids), 0.0)
+        return Query.boolean_query([(Occur.Should, leaf), (Occur.Should, members)])
+
+    return widen
 
 
 def search_items(
@@ -196,7 +226,7 @@ def _native(
             order=tantivy.Order.Desc if descending else tantivy.Order.Asc,
         )
 
-    query = object_query(request, kind, _interval_stats(index, request, kind))
+    query = object_query(request, kind, _interval_stats(index, request, kind), searcher)
     if field is not None and cursor.after is not None:
         query = Query.boolean_query(
             [(Occur.Must, query), (Occur.Must, _after(field, cursor.after, descending))]
@@ -269,7 +299,7 @@ def _scan(
 def _candidates(index: OpenIndex, request: SearchRequest, kind: str) -> Iterator[Hit]:
     """Every object the tantivy query matches, in the best order tantivy can give."""
     searcher = index.searcher()
-    query = object_query(request, kind, _interval_stats(index, request, kind))
+    query = object_query(request, kind, _interval_stats(index, request, kind), searcher)
     plain = SearchRequest(q=request.q, sortby=request.sortby[:1])
     order = _native_order(plain, kind) or (None, True)
     offset = 0

@@ -80,6 +80,7 @@ class Document:
             f.ID: self.id,
             f.COLLECTION: self.collection,
             f.TEXT: f"{self.title} {self.text}" if self.title else self.text,
+            f.TITLE: self.title,
             f.WORDS: self.words,
             f.START: self.start,
             f.END: self.end,

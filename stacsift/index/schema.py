@@ -3,7 +3,9 @@
 Prose goes through English stemming in ``text``, where an object's title comes twice (once
 more before all its text), so that BM25 ranks title matches higher with one field to search;
 ``words`` keeps unstemmed lowercase tokens of the same text plus ids, so that prefixes typed
-by people (``Forest*``) can be matched against whole words.
+by people (``Forest*``) can be matched against whole words; ``title`` (stemmed) alone tells a
+prefix's title matches from its description matches, which BM25 on ``text`` cannot when the
+prefix expands to words of different rarity.
 
 Filters are fast fields: a bbox is checked by four range clauses on ``xmin``/``ymin``/
 ``xmax``/``ymax``, datetimes are epoch microseconds in ``start``/``end``; ``cells`` and
@@ -31,6 +33,7 @@ TYPE = "type"
 ID = "id"
 COLLECTION = "collection"
 TEXT = "text"
+TITLE = "title"
 WORDS = "words"
 START = "start"
 END = "end"
@@ -54,6 +57,7 @@ def build_schema() -> tantivy.Schema:
     for raw in (KEY, TYPE, ID, COLLECTION):
         builder.add_text_field(raw, tokenizer_name="raw", fast=True, index_option="basic")
     builder.add_text_field(TEXT, tokenizer_name="en_stem")
+    builder.add_text_field(TITLE, tokenizer_name="en_stem", index_option="freq")
     builder.add_text_field(WORDS, tokenizer_name="default")
     # Numbers are filtered and sorted on their fast fields (tantivy's range queries use them
     # when a field has one); terms for them in the inverted index would cost a third of the

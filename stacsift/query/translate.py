@@ -7,7 +7,7 @@ regexes or parser errors cannot be injected.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import tantivy
@@ -16,7 +16,7 @@ from tantivy import FieldType, Occur, Query
 from stacsift import grid
 from stacsift.index import schema as f
 from stacsift.index.schema import SCHEMA
-from stacsift.query.freetext import And, Node, Not, Phrase, Word
+from stacsift.query.freetext import And, Node, Not, Or, Phrase, Word
 
 _STEMMED = (
     tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
@@ -33,18 +33,66 @@ _PLAIN = (
 )
 
 
-def text_query(node: Node) -> Query:
-    """The tantivy query for a parsed ``q``."""
-    if isinstance(node, Word):
-        return _prefix_query(node.text) if node.prefix else _words_query(node.text)
-    if isinstance(node, Phrase):
-        return _words_query(node.text)
+Expand = Callable[[Query], Query]
+
+
+def text_query(
+    node: Node, searcher: tantivy.Searcher | None = None, widen: Expand | None = None
+) -> Query:
+    """The tantivy query for a parsed ``q``.
+
+    With a ``searcher``, prefixes are ranked like words (:func:`ranked_prefix`). ``widen``
+    turns each word's or phrase's query into a wider one (items of the collections that
+    match it, see :func:`stacsift.search.object_query`).
+    """
     if isinstance(node, Not):
+        inner = text_query(node.node, searcher, widen)
+        return Query.boolean_query([(Occur.Must, Query.all_query()), (Occur.MustNot, inner)])
+    if isinstance(node, And | Or):
+        occur = Occur.Must if isinstance(node, And) else Occur.Should
         return Query.boolean_query(
-            [(Occur.Must, Query.all_query()), (Occur.MustNot, text_query(node.node))]
+            [(occur, text_query(child, searcher, widen)) for child in node.nodes]
         )
-    occur = Occur.Must if isinstance(node, And) else Occur.Should
-    return Query.boolean_query([(occur, text_query(child)) for child in node.nodes])
+    leaf = _leaf_query(node, searcher)
+    return widen(leaf) if widen is not None else leaf
+
+
+def _leaf_query(node: Word | Phrase, searcher: tantivy.Searcher | None) -> Query:
+    if isinstance(node, Word) and node.prefix:
+        if searcher is None:
+            return _prefix_query(node.text)
+        return ranked_prefix(node.text, searcher)
+    return _words_query(node.text)
+
+
+MAX_PREFIX_TERMS = 64
+"""A prefix is scored by at most this many of the words it expands to (the most frequent)."""
+TITLE_TIER = 100.0
+"""Above any BM25 score of a few words in this index's short texts."""
+
+
+def ranked_prefix(text: str, searcher: tantivy.Searcher) -> Query:
+    """A prefix that matches as :func:`_prefix_query` does and ranks like words: the words of
+    the index that start with it, stemmed, as scored term queries on the text field, and a
+    title match lifts an object by :data:`TITLE_TIER`, so that ``Forest*`` lists title matches
+    first even where a rarer word (``forestry``) scores higher in a description."""
+    matching = _prefix_query(text)
+    tokens = _PLAIN.analyze(text)
+    if len(tokens) != 1:
+        return matching
+    words = searcher.terms_with_prefix(f.WORDS, tokens[0], limit=MAX_PREFIX_TERMS)
+    stems = sorted({stem for word, _ in words for stem in _STEMMED.analyze(word)})
+    if not stems:
+        return matching
+    in_text = [(Occur.Should, Query.term_query(SCHEMA, f.TEXT, stem)) for stem in stems]
+    in_title = [(Occur.Should, Query.term_query(SCHEMA, f.TITLE, stem)) for stem in stems]
+    return Query.boolean_query(
+        [
+            (Occur.Must, matching),
+            (Occur.Should, Query.const_score_query(Query.boolean_query(in_title), TITLE_TIER)),
+            (Occur.Should, Query.boolean_query(in_text)),
+        ]
+    )
 
 
 def _words_query(text: str) -> Query:
