@@ -236,8 +236,8 @@ class Mirror:
 
     def _drain(self, keep: int) -> None:
         while len(self._pending) > keep:
-            pending = self._pending.popleft()
-            self._record_item(pending, pending.write.result())
+            written = self._pending[0].write.result()  # if it raises, _settle sees it again
+            self._record_item(self._pending.popleft(), written)
 
     def _settle(self) -> None:
         """After an interruption: record what did finish, so the next run does not redo it."""

@@ -3,7 +3,8 @@
 GIVEN the ESA CCI land-cover catalog (2 collections, 2 items, 5 COGs and one netCDF asset whose
 file is not in the fixture) WHEN ``stacsift mirror --assets all --index`` copies it into a
 LocalStack bucket (which checks signatures), THEN the 5 COGs in the bucket are byte-identical to
-the originals, the missing netCDF is reported while the rest carries on, the mirrored item's
+the originals (a second run, reading its state back from the bucket, copies nothing), the
+missing netCDF is reported while the rest carries on, the mirrored item's
 asset hrefs open (the original kept as an ``alternate``), and the index built from the mirror
 gives asset hrefs in the mirror that rasterio reads a window from through a URL presigned by
 stacsift's own signer.
@@ -71,6 +72,10 @@ def test_cogs_are_mirrored_verified_indexed_and_readable(
         original = Path(asset["alternate"]["source"]["href"].removeprefix("file://"))
         assert original in originals
         assert copied == original.read_bytes()
+
+    assert main(["mirror", *argv[:5], "--report", str(report), "--no-crawl-cache"]) == 0
+    again = orjson.loads(report.read_bytes())  # the state came back from the bucket
+    assert (again["copied"], again["skipped_unchanged"]) == (0, 10)
 
     capsys.readouterr()
     assert main(["search", "--root", f"s3://{bucket}/index", "--json", "--limit", "5"]) == 0
