@@ -177,11 +177,11 @@ class Page:
 
 def _find(selector: str, text: str = "") -> str:
     """JavaScript for the first element matching ``selector`` whose text contains ``text``."""
-    within = f"e => e.innerText.includes({_js(text)})"
-    return f"[...document.querySelectorAll({_js(selector)})].find({within})"
+    within = f"e => e.innerText.includes({literal(text)})"
+    return f"[...document.querySelectorAll({literal(selector)})].find({within})"
 
 
-def _js(value: str) -> str:
+def literal(value: str) -> str:
     """A Python string as a JavaScript string literal."""
     return orjson.dumps(value).decode()
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from tests.browser.chromium import Page
+from tests.browser.chromium import Page, literal
 from tests.browser.conftest import Browse, Serve
 
 
@@ -31,7 +31,7 @@ def results(page: Page, heading: str) -> list[str]:
         f"""(() => {{
             const headings = [...document.querySelectorAll('h2')].map(e => e.innerText.trim());
             const titles = [...document.querySelectorAll('.card-title')].map(e => e.innerText);
-            return headings.includes({orjson.dumps(heading).decode()}) && titles.length && titles;
+            return headings.includes({literal(heading)}) && titles.length && titles;
         }})()""",
         f"results under {heading!r}",
     )
