@@ -139,22 +139,28 @@ class Page:
         self.call("Input.dispatchKeyEvent", {**event, "type": "keyUp"})
 
     def click(self, selector: str, text: str = "") -> None:
-        """Click with the mouse on the first element matching ``selector`` (and showing ``text``),
-        once it exists."""
+        """Click with the mouse on the first element matching ``selector`` (and showing ``text``)
+        once it is there, not moving, and not covered, as a person would."""
         found = _find(selector, text)
-        self.wait_for(f"!!{found}", f"{selector} showing {text!r}" if text else selector)
-        x, y = self.evaluate(
-            f"""(() => {{
-                const e = {found};
-                e.scrollIntoView({{block: 'center'}});
-                const r = e.getBoundingClientRect();
-                return [r.x + r.width / 2, r.y + r.height / 2];
-            }})()"""
-        )
+        where = f"""(() => {{
+            const e = {found};
+            if (!e) return null;
+            e.scrollIntoView({{block: 'center'}});
+            const r = e.getBoundingClientRect();
+            const [x, y] = [r.x + r.width / 2, r.y + r.height / 2];
+            return e.contains(document.elementFromPoint(x, y)) ? [x, y] : null;
+        }})()"""
+        what = f"{selector} showing {text!r}" if text else selector
+        before, deadline = None, time.monotonic() + WAIT_SECONDS
+        while (point := self.wait_for(where, f"{what} to be clickable")) != before:
+            if time.monotonic() > deadline:
+                raise BrowserError(f"{what} kept moving for {WAIT_SECONDS}s")
+            before = point  # moved since the last look (an animation): look again
+            time.sleep(POLL_SECONDS)  # polling a condition, not timing anything
         for kind in ("mousePressed", "mouseReleased"):
             self.call(
                 "Input.dispatchMouseEvent",
-                {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1},
+                {"type": kind, "x": point[0], "y": point[1], "button": "left", "clickCount": 1},
             )
 
     def text(self) -> str:
