@@ -11,9 +11,14 @@ PORT ?= 8000
 BROWSER_PORT ?= 8080
 
 BENCH_STAMP := $(VENV)/.installed-bench
+# The SAM CLI and cfn-lint (own venv: their botocore pin clashes with MiniStack's), and MiniStack.
+SAM_VENV := .cache/sam/venv
+MINISTACK_VENV := .cache/ministack/venv
+ARCH ?= arm64
+export SAM_CLI_TELEMETRY := 0
 
 .PHONY: run install localstack stac-browser browse test lint unit integration browser hostile \
-	bench bench-presign bench-crawl bench-search clean
+	bench bench-presign bench-crawl bench-search clean stack-tools ministack package e2e
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +43,18 @@ localstack:
 stac-browser:
 	bash tests/browser/build-stac-browser.sh
 
+## make stack-tools: the SAM CLI and cfn-lint in .cache/sam/venv (Python 3.12), made once
+stack-tools:
+	bash infra/toolvenv.sh $(SAM_VENV) 3.12 infra/tools-requirements.txt
+
+## make ministack: MiniStack in .cache/ministack/venv (Python 3.12, the Lambda runtime's), made once
+ministack:
+	bash infra/toolvenv.sh $(MINISTACK_VENV) 3.12 ministack/requirements.txt
+
+## make package [ARCH=arm64|x86_64]: one Lambda zip per function in dist/lambda/, sizes printed
+package: $(STAMP)
+	$(BIN)/python -m infra.package --arch $(ARCH)
+
 ## make run: build the sample catalog into ./.stacsift and serve the STAC API on $(HOST):$(PORT)
 run: $(RUN_STAMP)
 	$(BIN)/stacsift sample $(SAMPLE)
@@ -51,9 +68,10 @@ browse: $(STAMP) stac-browser
 	$(BIN)/stacsift serve --root $(ROOT) --host $(HOST) --port $(PORT) & trap "kill $$!" EXIT; \
 	$(BIN)/python -m tests.browser.site --api http://$(HOST):$(PORT)/ --host $(HOST) --port $(BROWSER_PORT)
 
-## make test: lint, then unit, integration and browser tests (moto, LocalStack, Chromium start)
-test: lint localstack stac-browser
-	$(BIN)/python -m pytest tests/unit tests/integration tests/browser
+## make test: lint, then unit, integration, browser and e2e tests (moto, LocalStack, Chromium and
+## MiniStack start; e2e packages the functions and deploys infra/template.yaml on MiniStack)
+test: lint localstack stac-browser ministack
+	$(BIN)/python -m pytest tests/unit tests/integration tests/browser tests/e2e
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
@@ -69,10 +87,17 @@ browser: $(STAMP) stac-browser
 hostile: $(STAMP)
 	HOSTILE_EXAMPLES=4300 $(BIN)/python -m pytest tests/integration/test_hostile.py
 
-lint: $(STAMP)
+e2e: $(STAMP) stack-tools ministack
+	$(BIN)/python -m pytest tests/e2e
+
+
+
+lint: $(STAMP) stack-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(SAM_VENV)/bin/cfn-lint infra/template.yaml
+	AWS_DEFAULT_REGION=us-east-1 $(SAM_VENV)/bin/sam validate --lint -t infra/template.yaml
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
@@ -94,4 +119,4 @@ bench-crawl: $(STAMP)
 	$(BIN)/python bench/crawl.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(ROOT) $(SAMPLE) .pytest_cache .mypy_cache .ruff_cache  # keeps .cache/ (LocalStack, STAC Browser)
+	rm -rf $(ROOT) $(SAMPLE) dist .pytest_cache .mypy_cache .ruff_cache  # keeps .cache/ (LocalStack, STAC Browser, MiniStack, SAM, Lambda deps)

@@ -186,6 +186,35 @@ class ReindexSettings:
         )
 
 
+@dataclass(frozen=True)
+class ReconcileSettings:
+    """Settings of the scheduled reconcile (``index_builder.scheduled``), a full crawl."""
+
+    root: str
+    """The index root the crawl is published to (``STACSIFT_ROOT``)."""
+    sources: tuple[str, ...]
+    """What is crawled (``STACSIFT_RECONCILE_SOURCES``, comma-separated catalog or API URLs)."""
+    store: StoreSettings = field(default_factory=StoreSettings)
+    """How to reach the root and the sources."""
+    cache_dir: Path = Path("/tmp/stacsift")  # noqa: S108 - Lambda's only writable disk
+    """Local cache of index files (``STACSIFT_CACHE_DIR``); the crawl spools there too."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ReconcileSettings:
+        root = env.get("STACSIFT_ROOT", "").strip()
+        if not root:
+            raise InvalidParameter("STACSIFT_ROOT", "is not set; give the index root")
+        sources = tuple(_list(env.get("STACSIFT_RECONCILE_SOURCES", "")))
+        if not sources:
+            raise InvalidParameter("STACSIFT_RECONCILE_SOURCES", "is not set; give what to crawl")
+        return cls(
+            root=root,
+            sources=sources,
+            store=StoreSettings.from_env(env),
+            cache_dir=Path(env.get("STACSIFT_CACHE_DIR") or cls.cache_dir),
+        )
+
+
 def _list(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 

@@ -1,0 +1,1 @@
+"""Deployment: the SAM template, Lambda packaging and the local stack."""
