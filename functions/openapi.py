@@ -1,4 +1,4 @@
-"""The OpenAPI 3 description served at ``/api``, and the queryables schema.
+"""The OpenAPI 3 description served at ``/api``.
 
 Written to match the routes of :mod:`functions.search`; a test checks that every route here
 exists there and the other way round.
@@ -77,6 +77,11 @@ def document(base: str) -> dict[str, Any]:
             "/api": {"get": _get("This document", [], "application/vnd.oai.openapi+json")},
             "/api.html": {"get": _get("API documentation", [], "text/html")},
             "/queryables": {"get": _get("Queryables", [], "application/schema+json")},
+            "/children": {"get": _get("The top of the catalog tree", [], json)},
+            "/catalogs/{catalogId}": {"get": _get("A sub-catalog", [_path("catalogId")], json)},
+            "/catalogs/{catalogId}/children": {
+                "get": _get("A sub-catalog's children", [_path("catalogId")], json)
+            },
             "/collections": {"get": _get("Collections (search)", TEXT + SPACE_TIME + PAGING, json)},
             "/collections/{collectionId}": {
                 "get": _get("A collection", [_path("collectionId")], json)
@@ -92,33 +97,6 @@ def document(base: str) -> dict[str, Any]:
             },
             "/search": {"get": _get("Item search", SEARCH, geo), "post": search_post},
         },
-    }
-
-
-def queryables(base: str, collection_id: str | None = None) -> dict[str, Any]:
-    """The JSON Schema of properties a ``filter`` may use."""
-    url = (
-        f"{base}/queryables"
-        if collection_id is None
-        else f"{base}/collections/{collection_id}/queryables"
-    )
-    return {
-        "$schema": "https://json-schema.org/draft/2019-09/schema",
-        "$id": url,
-        "type": "object",
-        "title": "Queryables",
-        "properties": {
-            "id": {"description": "Item id", "type": "string"},
-            "collection": {"description": "Collection id", "type": "string"},
-            "geometry": {"$ref": "https://geojson.org/schema/Geometry.json"},
-            "datetime": {"type": "string", "format": "date-time"},
-            "start_datetime": {"type": "string", "format": "date-time"},
-            "end_datetime": {"type": "string", "format": "date-time"},
-            "gsd": {"type": "number"},
-            "eo:cloud_cover": {"type": "number", "minimum": 0, "maximum": 100},
-            "platform": {"type": "string"},
-        },
-        "additionalProperties": True,
     }
 
 

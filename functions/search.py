@@ -10,7 +10,7 @@ import base64
 import os
 from dataclasses import replace
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import orjson
 from aws_lambda_powertools import Logger
@@ -25,6 +25,7 @@ from functions.http import (
     lambda_handler,
     unexpected_response,
 )
+from stacsift import hierarchy, queryables
 from stacsift.errors import (
     InvalidParameter,
     StacsiftError,
@@ -34,7 +35,7 @@ from stacsift.index import schema
 from stacsift.index.reader import IndexReader, OpenIndex, open_reader
 from stacsift.query import params
 from stacsift.query.request import Limits, check_body, parse_search
-from stacsift.search import Hit, Page, get_collection, get_item, list_collections, search_items
+from stacsift.search import Hit, Page, get_collection, get_item, search_items
 from stacsift.settings import SearchSettings
 
 logger = Logger(service="stacsift-search")
@@ -77,8 +78,30 @@ class _Api:
         return dict(self.app.current_event.query_string_parameters or {})
 
     def landing(self) -> Response[str]:
-        collections = list_collections(self.index())
-        return json_response(stac_api.landing_page(self.base(), collections, stac_api.CONFORMANCE))
+        index = self.index()
+        top = [h.obj for h in hierarchy.top_level(index)]
+        about = _about(self.settings, hierarchy.root_catalog(index))
+        return json_response(stac_api.landing_page(self.base(), top, stac_api.CONFORMANCE, about))
+
+    def children(self) -> Response[str]:
+        top = [self._served(h) for h in hierarchy.top_level(self.index())]
+        base = self.base()
+        return json_response(stac_api.children_out(base, f"{base}/children", top))
+
+    def catalog(self, catalog_id: str) -> Response[str]:
+        index = self.index()
+        found = hierarchy.get_catalog(index, catalog_id)
+        below = [h.obj for h in hierarchy.children(index, found)]
+        return json_response(stac_api.catalog_out(self.base(), self._served(found), below))
+
+    def catalog_children(self, catalog_id: str) -> Response[str]:
+        index = self.index()
+        below = hierarchy.children(index, hierarchy.get_catalog(index, catalog_id))
+        base = self.base()
+        self_url = f"{stac_api.catalog_url(base, catalog_id)}/children"
+        return json_response(
+            stac_api.children_out(base, self_url, [self._served(h) for h in below])
+        )
 
     def conformance(self) -> Response[str]:
         return json_response({"conformsTo": stac_api.CONFORMANCE})
@@ -90,13 +113,18 @@ class _Api:
         return Response(200, "text/html; charset=utf-8", openapi.html(self.base()))
 
     def queryables(self) -> Response[str]:
-        return json_response(openapi.queryables(self.base()), "application/schema+json")
+        summaries = self.index().manifest.collections.values()
+        properties = queryables.merged(s.queryables for s in summaries)
+        body = queryables.document(f"{self.base()}/queryables", properties)
+        return json_response(body, "application/schema+json")
 
     def collection_queryables(self, collection_id: str) -> Response[str]:
-        get_collection(self.index(), collection_id)
-        return json_response(
-            openapi.queryables(self.base(), collection_id), "application/schema+json"
-        )
+        index = self.index()
+        get_collection(index, collection_id)  # 404 for an unknown collection
+        summary = index.manifest.collections.get(collection_id)
+        url = f"{stac_api.collection_url(self.base(), collection_id)}/queryables"
+        body = queryables.document(url, summary.queryables if summary else {})
+        return json_response(body, "application/schema+json")
 
     def collections(self) -> Response[str]:
         raw = self.query()
@@ -108,7 +136,7 @@ class _Api:
             search_items(self.index(request), request, kind=schema.TYPE_COLLECTION)
         )
         base = self.base()
-        self_url = f"{base}/collections"
+        self_url = f"{base}/collections" + (f"?{urlencode(raw)}" if raw else "")
         return json_response(stac_api.collections_out(base, page, self_url, raw, self.key))
 
     def collection(self, collection_id: str) -> Response[str]:
@@ -176,6 +204,9 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/api", "api"),
     ("GET", "/api.html", "api_html"),
     ("GET", "/queryables", "queryables"),
+    ("GET", "/children", "children"),
+    ("GET", "/catalogs/<catalog_id>", "catalog"),
+    ("GET", "/catalogs/<catalog_id>/children", "catalog_children"),
     ("GET", "/collections", "collections"),
     ("GET", "/collections/<collection_id>", "collection"),
     ("GET", "/collections/<collection_id>/queryables", "collection_queryables"),
@@ -198,6 +229,17 @@ def create_app(
     app.exception_handler(Exception)(api.unexpected)
     app.not_found(api.not_found)
     return app
+
+
+def _about(settings: SearchSettings, root: Hit | None) -> stac_api.About:
+    """The landing page's words: the settings', else the crawled root catalog's."""
+    default = stac_api.About()
+    obj = root.obj if root is not None else {}
+    return stac_api.About(
+        id=str(obj.get("id") or default.id),
+        title=settings.title or str(obj.get("title") or obj.get("id") or default.title),
+        description=settings.description or str(obj.get("description") or default.description),
+    )
 
 
 def _json_body(body: bytes) -> dict[str, Any]:

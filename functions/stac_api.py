@@ -8,7 +8,7 @@ that clients and validators following ``self`` stay inside the API. Where the ob
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -31,6 +31,11 @@ CONFORMANCE = [
     "https://api.stacspec.org/v1.0.0/item-search",
     "https://api.stacspec.org/v1.0.0/item-search#sort",
     "https://api.stacspec.org/v1.0.0/item-search#fields",
+    "https://api.stacspec.org/v1.0.0/ogcapi-features#sort",
+    "https://api.stacspec.org/v1.0.0/ogcapi-features#fields",
+    "https://api.stacspec.org/v1.0.0-rc.1/ogcapi-features#free-text",
+    "https://api.stacspec.org/v1.0.0-rc.1/ogcapi-features#advanced-free-text",
+    "https://api.stacspec.org/v1.0.0-rc.2/children",
     "https://api.stacspec.org/v1.0.0-rc.1/item-search#free-text",
     "https://api.stacspec.org/v1.0.0-rc.1/item-search#advanced-free-text",
     "https://api.stacspec.org/v1.0.0-rc.1/collection-search",
@@ -66,33 +71,79 @@ def link(rel: str, href: str, media_type: str = JSON, **extra: Any) -> dict[str,
     return {"rel": rel, "href": href, "type": media_type, **{k: v for k, v in extra.items() if v}}
 
 
+@dataclass(frozen=True)
+class About:
+    """What the landing page says about the API: its id, title and description."""
+
+    id: str = "stacsift"
+    title: str = "stacsift"
+    description: str = "Full-text STAC search over a catalog index on object storage"
+
+
 def landing_page(
-    base: str, collections: list[dict[str, Any]], conforms: list[str]
+    base: str, children: list[dict[str, Any]], conforms: list[str], about: About = About()
 ) -> dict[str, Any]:
+    """The landing page; its ``child`` links are the top of the hierarchy (``children``)."""
     links = [
         link("self", f"{base}/", title="This landing page"),
-        link("root", f"{base}/", title="stacsift"),
+        link("root", f"{base}/", title=about.title),
         link("conformance", f"{base}/conformance", title="Conformance classes"),
         link("data", f"{base}/collections", title="Collections"),
+        link("children", f"{base}/children", title="Children"),
         link("search", f"{base}/search", GEOJSON, method="GET", title="Item search"),
         link("search", f"{base}/search", GEOJSON, method="POST", title="Item search"),
         link("service-desc", f"{base}/api", OPENAPI, title="OpenAPI definition"),
         link("service-doc", f"{base}/api.html", "text/html", title="API documentation"),
         link(QUERYABLES_REL, f"{base}/queryables", "application/schema+json", title="Queryables"),
     ]
-    links += [
-        link("child", collection_url(base, str(c.get("id"))), title=c.get("title") or c.get("id"))
-        for c in collections
-    ]
+    links += [child_link(base, c) for c in children]
     return {
         "type": "Catalog",
-        "id": "stacsift",
-        "title": "stacsift",
-        "description": "Full-text STAC search over a catalog index on object storage",
+        "id": about.id,
+        "title": about.title,
+        "description": about.description,
         "stac_version": STAC_VERSION,
         "conformsTo": conforms,
         "links": links,
     }
+
+
+def child_link(base: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """A ``child`` link to a catalog or a collection in this API."""
+    object_id = str(obj.get("id"))
+    url = catalog_url(base, object_id) if obj.get("type") == "Catalog" else None
+    return link(
+        "child", url or collection_url(base, object_id), title=obj.get("title") or object_id
+    )
+
+
+def catalog_out(base: str, hit: Hit, children: list[dict[str, Any]]) -> dict[str, Any]:
+    """A sub-catalog of the crawled tree, linking to its children in this API."""
+    catalog = hit.obj
+    url = catalog_url(base, str(catalog.get("id")))
+    links = [
+        link("self", url, title=catalog.get("title") or catalog.get("id")),
+        link("root", f"{base}/"),
+        link("parent", f"{base}/"),
+        link("children", f"{url}/children", title="Children"),
+        *(child_link(base, c) for c in children),
+    ]
+    return _with_links(catalog, links, hit.href)
+
+
+def children_out(base: str, self_url: str, children: list[Hit]) -> dict[str, Any]:
+    """The children extension's answer: the catalogs and collections below an object."""
+    return {
+        "children": [
+            catalog_out(base, h, []) if h.obj.get("type") == "Catalog" else collection_out(base, h)
+            for h in children
+        ],
+        "links": [link("self", self_url), link("root", f"{base}/")],
+    }
+
+
+def catalog_url(base: str, catalog_id: str) -> str:
+    return f"{base}/catalogs/{quote(catalog_id, safe='')}"
 
 
 def collection_out(base: str, hit: Hit) -> dict[str, Any]:

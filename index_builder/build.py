@@ -236,8 +236,6 @@ class _Collector:
 
     def documents(self, crawled: Iterable[tuple[str, Crawled]]) -> Iterator[Document]:
         for source, obj in crawled:
-            if obj.kind == "Catalog":
-                continue
             try:
                 document = to_document(obj.data, obj.href)
             except Unindexable as err:

@@ -373,8 +373,13 @@ def get_item(index: OpenIndex, collection_id: str, item_id: str) -> Hit:
 
 
 def _by_key(index: OpenIndex, key: str) -> Hit | None:
+    return by_term(index, f.KEY, key)
+
+
+def by_term(index: OpenIndex, field: str, value: str) -> Hit | None:
+    """The first object whose exact-value ``field`` (``key``, ``href``) is ``value``."""
     searcher = index.searcher()
-    result = searcher.search(Query.term_query(f.SCHEMA, f.KEY, key), limit=1)
+    result = searcher.search(Query.term_query(f.SCHEMA, field, value), limit=1)
     return _hit(searcher, result.hits[0][1]) if result.hits else None
 
 

@@ -65,6 +65,10 @@ class SearchSettings:
     """Page size when a request gives no ``limit``."""
     max_limit: int = 1000
     """Largest page a request may ask for; keeps responses under Lambda's 6 MB payload limit."""
+    title: str = ""
+    """The landing page's title (``STACSIFT_TITLE``); empty: the crawled root catalog's."""
+    description: str = ""
+    """The landing page's description (``STACSIFT_DESCRIPTION``); empty: the root catalog's."""
     serve_files: bool = False
     """Whether ``/files`` serves the folders the index was crawled from (``stacsift serve``
     only: they are on its disk), so their ``file://`` hrefs are answered as ``/files`` URLs."""
@@ -87,6 +91,8 @@ class SearchSettings:
             store=StoreSettings.from_env(env),
             cache_dir=Path(env.get("STACSIFT_CACHE_DIR") or cls.cache_dir),
             manifest_ttl_seconds=_positive_float(env, "STACSIFT_MANIFEST_TTL", 5.0),
+            title=env.get("STACSIFT_TITLE", "").strip(),
+            description=env.get("STACSIFT_DESCRIPTION", "").strip(),
         )
 
 

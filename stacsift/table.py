@@ -8,7 +8,7 @@ manifest swaps the part list.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ import stac_geoparquet.arrow
 from stac_geoparquet.arrow._batch import StacJsonBatch
 
 from stacsift.hilbert import hilbert_keys
+from stacsift.queryables import MAX_ENUM
 from stacsift.wkb import to_wkb
 
 NO_COLLECTION = "__none__"
@@ -38,6 +39,7 @@ class LocalPart:
     rows: int
     bbox: list[float] | None
     interval: list[str | None]
+    queryables: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def part_folder(collection: str) -> str:
@@ -151,7 +153,9 @@ def write_table(
     reader = pa.RecordBatchReader.from_batches(table.schema, batches)
     collections = {collection: collection_json} if collection_json else None
     stac_geoparquet.arrow.to_parquet(reader, path, collections=collections)
-    return LocalPart(collection, path, table.num_rows, _bbox(table), _interval(table))
+    return LocalPart(
+        collection, path, table.num_rows, _bbox(table), _interval(table), queryables_of(table)
+    )
 
 
 def _without(table: pa.Table, ids: set[str]) -> pa.Table:
@@ -200,3 +204,43 @@ def _interval(table: pa.Table) -> list[str | None]:
 
 def _iso(value: Any) -> str | None:
     return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+_NOT_PROPERTIES = frozenset(
+    {"type", "stac_version", "stac_extensions", "bbox", "links", "assets", "geometry"}
+)
+
+
+def queryables_of(table: pa.Table) -> dict[str, dict[str, Any]]:
+    """The queryables of one part: ``{name: JSON schema}`` for each property column."""
+    found: dict[str, dict[str, Any]] = {}
+    for name in sorted(set(table.column_names) - _NOT_PROPERTIES):
+        schema = _column_schema(table[name])
+        if schema is not None:
+            found[name] = schema
+    return found
+
+
+def _column_schema(column: pa.ChunkedArray) -> dict[str, Any] | None:
+    kind = column.type
+    if column.null_count == len(column):
+        return None
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        return {"type": "string", "format": "date-time"}
+    if pa.types.is_boolean(kind):
+        return {"type": "boolean"}
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        low, high = pc.min_max(column).values()
+        number = "integer" if pa.types.is_integer(kind) else "number"
+        return {"type": number, "minimum": low.as_py(), "maximum": high.as_py()}
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        values = pc.unique(column.drop_null())
+        schema: dict[str, Any] = {"type": "string"}
+        if len(values) <= MAX_ENUM and len(values) < len(column):  # values that repeat
+            schema["enum"] = sorted(values.to_pylist())
+        return schema
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return {"type": "array"}
+    if pa.types.is_struct(kind) or pa.types.is_map(kind):
+        return {"type": "object"}
+    return None

@@ -265,7 +265,7 @@ def _table_changes(
             if stac.get("geometry") is not None:
                 new_items[document.collection].append(stac)
             dropped[document.collection].add(document.id)
-        else:
+        elif document.kind == f.TYPE_COLLECTION:
             collection_json[document.id] = document.stac()
     for key in changes.deletes:
         kind, collection, item_id = parse_key(key)
@@ -291,7 +291,7 @@ def _part_list(
 def _summary(part: LocalPart | None) -> CollectionSummary:
     if part is None:
         return CollectionSummary(0, None, [None, None])
-    return CollectionSummary(part.rows, part.bbox, part.interval)
+    return CollectionSummary(part.rows, part.bbox, part.interval, part.queryables)
 
 
 def _cached_part(bucket: Bucket, part: TablePart, cache: Path) -> Path:

@@ -81,8 +81,13 @@ def _write_report(
         args.report.write_bytes(crawling.report_json(report, result, list(args.sources)))
 
 
+DEFAULT_ROOT = "./.stacsift"  # where make run builds the sample
+
+
 def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> SearchSettings:
-    settings = SearchSettings(root=args.root, store=StoreSettings.from_env(env))
+    """Settings of serve and search: ``--root``, else ``STACSIFT_ROOT``, else ./.stacsift."""
+    root = args.root or env.get("STACSIFT_ROOT", "").strip() or DEFAULT_ROOT
+    settings = SearchSettings.from_env({**env, "STACSIFT_ROOT": root})
     return replace(settings, cache_dir=args.cache_dir) if args.cache_dir else settings
 
 

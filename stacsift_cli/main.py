@@ -19,6 +19,9 @@ from stacsift_cli import commands, mirroring
 EXIT_ERROR = 1
 
 
+ROOT_HELP = "the index root (default: $STACSIFT_ROOT, else ./.stacsift)"
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="stacsift", description=__doc__)
     top.add_argument("--version", action="version", version=f"stacsift {__version__}")
@@ -34,7 +37,7 @@ def parser() -> argparse.ArgumentParser:
     mirror.set_defaults(run=mirroring.mirror)
 
     serve = sub.add_parser("serve", help="serve the STAC API over the index at ROOT")
-    serve.add_argument("--root", required=True)
+    serve.add_argument("--root", help=ROOT_HELP)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--cache-dir", type=Path, help="local cache of index files")
@@ -42,7 +45,7 @@ def parser() -> argparse.ArgumentParser:
 
     search = sub.add_parser("search", help="search the index at ROOT")
     search.add_argument("text", nargs="?", help="free text, e.g. 'Forest*' or 'forest,water'")
-    search.add_argument("--root", required=True)
+    search.add_argument("--root", help=ROOT_HELP)
     search.add_argument("--collections", help="comma-separated collection ids")
     search.add_argument("--bbox", help="west,south,east,north")
     search.add_argument("--datetime", help="instant or interval, e.g. 2010-01-01/..")

@@ -113,8 +113,8 @@ def document_key(kind: str, collection: str, object_id: str) -> str:
 
     The collection id is escaped (``%`` and ``/``), so that :func:`parse_key` splits an item
     key exactly even when ids contain slashes."""
-    if kind == f.TYPE_COLLECTION:
-        return f"collection:{object_id}"
+    if kind in (f.TYPE_COLLECTION, f.TYPE_CATALOG):
+        return f"{kind}:{object_id}"
     escaped = collection.replace("%", "%25").replace("/", "%2F")
     return f"item:{escaped}/{object_id}"
 
@@ -124,6 +124,8 @@ def parse_key(key: str) -> tuple[str, str, str]:
     kind, _, rest = key.partition(":")
     if kind == f.TYPE_COLLECTION:
         return kind, rest, rest
+    if kind == f.TYPE_CATALOG:
+        return kind, "", rest
     if kind != f.TYPE_ITEM or "/" not in rest:
         raise ValueError(f"not a document key: {key!r}")
     escaped, _, object_id = rest.partition("/")
@@ -189,7 +191,9 @@ def _document(obj: dict[str, Any], href: str) -> Document:
         return _item_document(obj, object_id, href)
     if kind == "Collection" or (kind is None and "extent" in obj):
         return _collection_document(obj, object_id, href)
-    raise Unindexable(f"type {kind!r} is neither an Item nor a Collection")
+    if kind == "Catalog":
+        return _catalog_document(obj, object_id, href)
+    raise Unindexable(f"type {kind!r} is neither an Item, a Collection nor a Catalog")
 
 
 def _item_document(item: dict[str, Any], item_id: str, href: str) -> Document:
@@ -243,6 +247,27 @@ def _collection_document(coll: dict[str, Any], coll_id: str, href: str) -> Docum
         json=orjson.dumps(coll),
         href=href,
         obj=coll,
+    )
+
+
+def _catalog_document(catalog: dict[str, Any], catalog_id: str, href: str) -> Document:
+    """A catalog: kept for browsing the hierarchy (its child links), with its words."""
+    title = _string(catalog.get("title"))
+    words = " ".join(t for t in (title, _string(catalog.get("description")), catalog_id) if t)
+    return Document(
+        key=document_key(f.TYPE_CATALOG, "", catalog_id),
+        kind=f.TYPE_CATALOG,
+        id=catalog_id,
+        collection="",
+        title=title,
+        text=words,
+        words=words,
+        start=MIN_TIME,
+        end=MAX_TIME,
+        bbox=None,
+        json=orjson.dumps(catalog),
+        href=href,
+        obj=catalog,
     )
 
 

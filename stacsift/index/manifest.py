@@ -46,6 +46,8 @@ class CollectionSummary:
     items: int
     bbox: list[float] | None
     interval: list[str | None]
+    queryables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """``{property: JSON schema}`` of the collection's items (:mod:`stacsift.queryables`)."""
 
 
 @dataclass(frozen=True)

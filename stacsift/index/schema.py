@@ -49,6 +49,7 @@ JSON = "json"
 
 TYPE_ITEM = "item"
 TYPE_COLLECTION = "collection"
+TYPE_CATALOG = "catalog"  # browsed through the hierarchy (stacsift.hierarchy), never searched
 
 
 def build_schema() -> tantivy.Schema:

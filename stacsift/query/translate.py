@@ -155,10 +155,10 @@ def type_is(kind: str) -> Query:
 
 
 def kind_only(kind: str) -> tuple[Occur, Query]:
-    """The clause that keeps objects of ``kind``: excluding the few collections is cheaper
-    than intersecting with every item."""
+    """The clause that keeps objects of ``kind``: excluding the few collections and catalogs
+    is cheaper than intersecting with every item."""
     if kind == f.TYPE_ITEM:
-        return Occur.MustNot, type_is(f.TYPE_COLLECTION)
+        return Occur.MustNot, term_any(f.TYPE, [f.TYPE_COLLECTION, f.TYPE_CATALOG])
     return Occur.Must, type_is(kind)
 
 

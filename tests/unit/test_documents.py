@@ -88,7 +88,7 @@ def test_bbox_from_geometry_when_missing() -> None:
         {"type": "Feature", "properties": {"datetime": "2020-01-01T00:00:00Z"}},
         {"type": "Feature", "id": "x", "properties": {}},
         {"type": "Feature", "id": "x", "properties": {"datetime": None}},
-        {"type": "Catalog", "id": "c"},
+        {"type": "Catalog"},
         {"id": "x", "type": "FeatureCollection"},
     ],
 )
@@ -131,3 +131,20 @@ def test_origins_order_versions_and_say_when_they_cannot() -> None:
     term = new.term(document_key("item", "a/b", "x"))
     assert term.startswith(origin_prefix(url))
     assert parse_origin(term) == (new, document_key("item", "a/b", "x"))
+
+
+def test_catalogs_are_a_third_kind(fixtures: Path) -> None:
+    catalog = load(fixtures, "catalogs/pystac-test-case-1/country-1/catalog.json")
+    doc = to_document(catalog, "file:///c/country-1/catalog.json")
+    assert (doc.kind, doc.key, doc.collection, doc.bbox) == (
+        "catalog",
+        "catalog:country-1",
+        "",
+        None,
+    )
+    assert parse_key(doc.key) == ("catalog", "", "country-1")
+    children = [lk["href"] for lk in doc.stac()["links"] if lk["rel"] == "child"]
+    assert children == [
+        "file:///c/country-1/area-1-1/collection.json",
+        "file:///c/country-1/area-1-2/collection.json",
+    ]
