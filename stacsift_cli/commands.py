@@ -11,10 +11,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import orjson
 
 from functions import files, presign
 from functions.gateway import dispatch, make_server
+from functions.reindex import make_handler as make_reindex_handler
 from functions.search import make_handler
 from index_builder.build import BuildResult, IncompleteCrawl
 from index_builder.build import build as run_build
@@ -26,11 +28,13 @@ from index_builder.sample import write_sample
 from stacsift.errors import InvalidParameter, StacsiftError
 from stacsift.files import FILES_PREFIX, ServedFolders
 from stacsift.index.reader import IndexReader, open_reader
+from stacsift.index.rejects import newest as newest_rejects
 from stacsift.query import params
 from stacsift.search import search_items
-from stacsift.settings import PresignSettings, SearchSettings, StoreSettings
+from stacsift.settings import PresignSettings, ReindexSettings, SearchSettings, StoreSettings
 from stacsift.store import open_bucket
 from stacsift_cli import crawling
+from stacsift_cli.worker import run as run_worker
 
 
 class ServeError(StacsiftError):
@@ -162,6 +166,34 @@ def gc(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         f"kept generations {result.kept_generations}; {verb} {len(result.deleted)} files "
         f"({result.deleted_bytes} bytes); {result.too_young} unreferenced files within the grace"
     )
+    return 0
+
+
+def worker(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    watch = args.watch or [w.strip() for w in env.get("STACSIFT_WATCH", "").split(",") if w]
+    if not watch:
+        raise InvalidParameter("--watch", "give at least one s3://bucket/prefix to watch")
+    settings = ReindexSettings.from_env(
+        {**env, "STACSIFT_ROOT": args.root, "STACSIFT_WATCH": ",".join(watch)}
+    )
+    if args.cache_dir:
+        settings = replace(settings, cache_dir=args.cache_dir)
+    sqs = boto3.client("sqs", endpoint_url=env.get("AWS_ENDPOINT_URL_SQS") or None)
+    stats = run_worker(
+        sqs,
+        args.queue_url,
+        make_reindex_handler(settings),
+        batch_size=args.batch_size,
+        until_idle=args.until_idle,
+    )
+    print(f"{stats.messages} messages in {stats.batches} batches; {stats.failed} redelivered")
+    return 0
+
+
+def rejects(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    bucket = open_bucket(args.root, StoreSettings.from_env(env))
+    for reject in newest_rejects(bucket, args.limit):
+        print(f"{reject.time}  {reject.url}  {reject.reason}")
     return 0
 
 

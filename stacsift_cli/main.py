@@ -1,4 +1,4 @@
-"""``stacsift build | mirror | serve | search | gc | sample``: argument parsing, error reporting.
+"""``stacsift build | mirror | serve | search | gc | worker | rejects | sample``: the CLI.
 
 Every deliberate error ends as one readable line on stderr and a non-zero exit, never a traceback.
 """
@@ -60,6 +60,33 @@ def parser() -> argparse.ArgumentParser:
     gc.add_argument("--grace", default="1h", help="minimum age of deleted files (e.g. 30m, 1h)")
     gc.add_argument("--dry-run", action="store_true", help="list what would be deleted")
     gc.set_defaults(run=commands.gc)
+
+    worker = sub.add_parser("worker", help="reindex from an SQS queue of object events")
+    worker.add_argument("--queue-url", required=True, help="the SQS queue the bucket notifies")
+    worker.add_argument("--root", required=True, help="the index root: s3://bucket/prefix")
+    worker.add_argument(
+        "--watch",
+        action="append",
+        default=[],
+        metavar="S3_URL",
+        help="a watched s3://bucket/prefix (repeatable; default: STACSIFT_WATCH)",
+    )
+    worker.add_argument(
+        "--until-idle",
+        type=float,
+        metavar="SECONDS",
+        help="exit once the queue was empty this long",
+    )
+    worker.add_argument(
+        "--batch-size", type=_positive, default=10, help="messages per generation (default 10)"
+    )
+    worker.add_argument("--cache-dir", type=Path, help="local cache of index files")
+    worker.set_defaults(run=commands.worker)
+
+    rejects = sub.add_parser("rejects", help="list objects reindexing could not index")
+    rejects.add_argument("--root", required=True)
+    rejects.add_argument("--limit", type=_positive, default=50, help="how many (default 50)")
+    rejects.set_defaults(run=commands.rejects)
 
     sample = sub.add_parser("sample", help="write the sample land-cover catalog to DIR")
     sample.add_argument("directory", type=Path)

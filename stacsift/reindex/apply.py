@@ -13,25 +13,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from stacsift.index.origins import ObjectState
+from stacsift.index.rejects import Reject, record
 from stacsift.reindex.objects import Rejected, Sources
 from stacsift.reindex.watch import Watch
 from stacsift.store import Bucket
 from stacsift.update import Changes, UpdateResult, apply_objects
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Reject:
-    """An object (or part of one) that was not indexed, and why; listed under the root."""
-
-    url: str
-    reason: str
-    time: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
 
 @dataclass
@@ -73,7 +64,9 @@ class Reindexer:
             self.reject(batch, url, problem)
 
     def publish(self, batch: Batch) -> UpdateResult | None:
-        """Publish the batch's states as one generation (``None``: they changed nothing)."""
+        """Publish the batch's states as one generation (``None``: they changed nothing) and
+        add its rejects to the list under the root."""
+        record(self.root, batch.rejects)
         if not batch.states:
             return None
         changes = Changes(

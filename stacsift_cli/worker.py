@@ -1,0 +1,128 @@
+"""``stacsift worker``: drain an SQS queue of object events with the reindex Lambda's handler.
+
+Where no Lambda runs (LocalStack without docker, a laptop, a VM), this is the event-source
+mapping: it long-polls the queue, hands each batch to ``functions.reindex.handler`` in the exact
+SQS event shape Lambda delivers, deletes the messages that succeeded and leaves the reported
+failures to be redelivered (and, after the queue's ``maxReceiveCount``, moved to its DLQ).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import DeleteMessageBatchRequestEntryTypeDef, MessageTypeDef
+
+logger = logging.getLogger(__name__)
+MAX_MESSAGES = 10  # SQS hands out at most ten messages per receive
+LONG_POLL_SECONDS = 20
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class LocalContext:
+    """The parts of a Lambda context that powertools reads."""
+
+    function_name: str = "stacsift-worker"
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:stacsift-worker"
+    memory_limit_in_mb: int = 0
+    aws_request_id: str = ""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+@dataclass
+class WorkerStats:
+    batches: int = 0
+    messages: int = 0
+    failed: int = 0
+
+
+def run(
+    sqs: SQSClient,
+    queue_url: str,
+    handler: Handler,
+    *,
+    batch_size: int = MAX_MESSAGES,
+    until_idle: float | None = None,
+) -> WorkerStats:
+    """Poll ``queue_url`` until interrupted, or until it stays empty for ``until_idle`` seconds.
+
+    ``batch_size`` above ten gathers several receives into one batch (as a Lambda event-source
+    mapping with a batching window does): fewer, larger generations under a burst."""
+    stats = WorkerStats()
+    idle_since = time.monotonic()
+    while True:
+        wait = LONG_POLL_SECONDS if until_idle is None else min(LONG_POLL_SECONDS, until_idle)
+        messages = _receive(sqs, queue_url, batch_size, int(wait))
+        if not messages:
+            if until_idle is not None and time.monotonic() - idle_since >= until_idle:
+                return stats
+            continue
+        _handle(sqs, queue_url, handler, messages, stats)
+        idle_since = time.monotonic()
+
+
+def _receive(sqs: SQSClient, queue_url: str, batch_size: int, wait: int) -> list[MessageTypeDef]:
+    """Up to ``batch_size`` messages: one long poll, then short polls while more are there."""
+    messages: list[MessageTypeDef] = []
+    while len(messages) < batch_size:
+        answer = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=min(MAX_MESSAGES, batch_size - len(messages)),
+            WaitTimeSeconds=0 if messages else wait,
+            MessageSystemAttributeNames=["All"],
+        )
+        received = answer.get("Messages", [])
+        if not received:
+            break
+        messages += received
+    return messages
+
+
+def _handle(
+    sqs: SQSClient,
+    queue_url: str,
+    handler: Handler,
+    messages: list[MessageTypeDef],
+    stats: WorkerStats,
+) -> None:
+    event = {"Records": [_record(m, queue_url) for m in messages]}
+    response = handler(event, LocalContext(aws_request_id=str(uuid.uuid4())))
+    failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+    done = [m for m in messages if m["MessageId"] not in failed]
+    for start in range(0, len(done), MAX_MESSAGES):
+        entries: list[DeleteMessageBatchRequestEntryTypeDef] = [
+            {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+            for n, m in enumerate(done[start : start + MAX_MESSAGES])
+        ]
+        sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+    stats.batches += 1
+    stats.messages += len(messages)
+    stats.failed += len(failed)
+    logger.info("batch of %s messages: %s left for redelivery", len(messages), len(failed))
+
+
+def _record(message: MessageTypeDef, queue_url: str) -> dict[str, Any]:
+    """A received message in the shape of a record of a Lambda SQS event."""
+    *_, account, name = queue_url.rstrip("/").split("/")
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": dict(message.get("Attributes", {})),
+        "messageAttributes": {},
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:local:{account}:{name}",
+        "awsRegion": "local",
+    }
