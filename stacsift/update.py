@@ -154,11 +154,12 @@ def _stage(
         write_index(index_dir, changes.upserts, deletes=changes.deletes, fresh=base is None)
         parts, summaries, warnings = table.result()
     meta_key = f"{TANTIVY_PREFIX}meta-{build_id}.json"
-    known = {e.key for e in base.tantivy_files} if base else set()
+    kept = {PurePosixPath(e.key).name: e.key for e in base.tantivy_files} if base else {}
     entries = [
-        FileEntry(f"{TANTIVY_PREFIX}{p.name}", p.stat().st_size)
+        FileEntry(kept.get(p.name) or _new_key(p.name, build_id), p.stat().st_size)
         for p in referenced_files(index_dir)
     ]
+    known = set(kept.values())
     uploads = {e.key: index_dir / PurePosixPath(e.key).name for e in entries if e.key not in known}
     uploads[meta_key] = index_dir / "meta.json"
     uploads |= {key: part.path for key, part in parts.items()}
@@ -182,6 +183,16 @@ def _stage(
     seed = {blob_path(cache, e.key): uploads[e.key] for e in entries if e.key not in known}
     seed |= {_part_cache_path(cache, key): part.path for key, part in parts.items()}
     return _Staged(work, manifest, len(uploads), sent, warnings, seed)
+
+
+def _new_key(name: str, build_id: str) -> str:
+    """Where a new tantivy file is uploaded. Segment files are named by a random segment id,
+    but deletion files by segment and opstamp, which two writers starting from the same
+    generation can both produce with different contents: those go under a folder of their
+    build, so that a writer losing the manifest race never overwrites the winner's file."""
+    if name.endswith(".del"):
+        return f"{TANTIVY_PREFIX}{build_id}/{name}"
+    return f"{TANTIVY_PREFIX}{name}"
 
 
 def _with_objects(changes: Changes, index_dir: Path | None) -> Changes:

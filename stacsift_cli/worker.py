@@ -97,7 +97,11 @@ def _handle(
     stats: WorkerStats,
 ) -> None:
     event = {"Records": [_record(m, queue_url) for m in messages]}
-    response = handler(event, LocalContext(aws_request_id=str(uuid.uuid4())))
+    try:
+        response = handler(event, LocalContext(aws_request_id=str(uuid.uuid4())))
+    except Exception:  # a failed invocation: as on Lambda, the whole batch is redelivered
+        logger.exception("the batch failed; its %s messages will be redelivered", len(messages))
+        response = {"batchItemFailures": [{"itemIdentifier": m["MessageId"]} for m in messages]}
     failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
     done = [m for m in messages if m["MessageId"] not in failed]
     for start in range(0, len(done), MAX_MESSAGES):

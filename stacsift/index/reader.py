@@ -28,7 +28,7 @@ from stacsift.errors import (
     NotFound,
     StacsiftError,
 )
-from stacsift.index.manifest import MANIFEST_KEY, Manifest
+from stacsift.index.manifest import MANIFEST_KEY, TANTIVY_PREFIX, Manifest
 from stacsift.index.publish import history_key
 from stacsift.index.stats import KindStats, kind_stats
 from stacsift.settings import StoreSettings
@@ -178,8 +178,9 @@ def materialize(bucket: Bucket, manifest: Manifest, etag: str | None, cache: Pat
 
 
 def blob_path(cache: Path, key: str) -> Path:
-    """Where the cache keeps the tantivy file ``key`` (names are unique across generations)."""
-    return cache / "files" / PurePosixPath(key).name
+    """Where the cache keeps the tantivy file ``key`` (keys are unique across generations;
+    deletion files of one name may exist under several builds' folders)."""
+    return cache / "files" / key.removeprefix(TANTIVY_PREFIX).replace("/", "--")
 
 
 def link_generation(bucket: Bucket, manifest: Manifest, cache: Path, target: Path) -> None:
@@ -187,7 +188,7 @@ def link_generation(bucket: Bucket, manifest: Manifest, cache: Path, target: Pat
     (cache / "files").mkdir(parents=True, exist_ok=True)
     for entry in manifest.tantivy_files:
         blob = blob_path(cache, entry.key)
-        name = blob.name
+        name = PurePosixPath(entry.key).name  # as tantivy's meta.json names it
         if not blob.is_file() or blob.stat().st_size != entry.size:
             _fetch(bucket, entry.key, blob, manifest)
         if blob.stat().st_size != entry.size:

@@ -4,6 +4,7 @@ incremental cost, and garbage collection — on a local folder and on the S3 emu
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from stacsift.settings import StoreSettings
 from stacsift.store import Bucket, open_bucket
 from stacsift.update import Changes, apply_changes
 from tests.conftest import FIXTURES
+from tests.support.reindexing import titled
 
 NAIP = FIXTURES / "items/planetary-computer-naip"
 
@@ -223,6 +225,44 @@ def test_concurrent_writers_lose_nothing(bucket: Bucket, fixtures: Path, tmp_pat
     assert set(present) == {i["id"] for i in items[: rounds * 20]}
     manifest, _ = current_manifest(bucket)
     assert manifest is not None and manifest.generation == 1 + 2 * rounds
+
+
+class RacedBucket(Bucket):
+    """Before its first upload, another writer publishes (a lost race, on cue)."""
+
+    def __init__(self, inner: Bucket, other: Callable[[], object]) -> None:
+        super().__init__(inner.store, inner.url, inner._local_root)
+        self.other: Callable[[], object] | None = other
+
+    def put_file(self, key: str, path: Path) -> None:
+        if self.other is not None:
+            other, self.other = self.other, None
+            other()
+        super().put_file(key, path)
+
+
+def test_writers_deleting_from_the_same_segment_keep_each_others_deletions(
+    bucket: Bucket, tmp_path: Path
+) -> None:
+    # GIVEN one segment of items, and two writers that each replace other items of it,
+    # starting from the same generation (so their deletion files have the same name)
+    collection, items = naip()
+    apply_changes(bucket, Changes(docs([collection, *items[:40]]), replace=True), tmp_path)
+    first = [titled(i, "first writer") for i in items[:5]]
+    second = [titled(i, "second writer") for i in items[5:10]]
+
+    def winner() -> object:
+        return apply_changes(bucket, Changes(docs(first)), tmp_path / "winner")
+
+    # WHEN the second loses the manifest race to the first and redoes its update on top
+    result = apply_changes(RacedBucket(bucket, winner), Changes(docs(second)), tmp_path / "loser")
+    # THEN both writers' changes are there, and every reader opens the generation whole
+    assert result.attempts == 2
+    index = IndexReader(bucket, tmp_path / "read", ttl_seconds=0).current()
+    found = search_items(index, SearchRequest(limit=100)).features
+    titles = {f["id"]: f["properties"].get("title") for f in found}
+    assert len(found) == len(titles) == 40  # no replaced version left beside its new one
+    assert [titles[i["id"]] for i in items[:10]] == ["first writer"] * 5 + ["second writer"] * 5
 
 
 def _write(
