@@ -93,8 +93,7 @@ def documents_of(data: bytes, url: str) -> tuple[list[Document], tuple[str, ...]
         except (NotUsable, Unindexable) as err:
             problems.append(f"{where}: {err}")
             continue
-        if document is not None:
-            documents.append(document)
+        documents.append(document)
     if problems and not documents:
         raise Rejected("; ".join(problems[:3]) + ("; …" if len(problems) > 3 else ""))
     return documents, tuple(problems)
@@ -115,11 +114,10 @@ def _objects(data: bytes, url: str) -> list[dict[str, Any]]:
     return values
 
 
-def _document(obj: dict[str, Any], url: str) -> Document | None:
-    kind, prepared = prepare(obj, url, _LOG)
-    if kind == "Catalog":
-        logger.info("%s: a catalog; catalogs are not indexed (only collections and items)", url)
-        return None
+def _document(obj: dict[str, Any], url: str) -> Document:
+    """A catalog is indexed as a catalog; its children are not followed: each object that is
+    uploaded has its own event."""
+    _, prepared = prepare(obj, url, _LOG)
     return to_document(prepared, url)
 
 

@@ -11,9 +11,12 @@ import pytest
 
 from functions.reindex import process
 from stacsift.errors import StoreError
+from stacsift.index.documents import document_key
 from stacsift.index.publish import current_manifest
+from stacsift.index.reader import IndexReader
 from stacsift.reindex.apply import Batch
 from stacsift.reindex.objects import Read, Sources
+from stacsift.search import by_term
 from stacsift.settings import StoreSettings
 from tests.integration.conftest import s3_client
 from tests.support.reindexing import (
@@ -178,7 +181,9 @@ def test_ndjson_features_are_upserted_and_deleted_with_their_file(watched: Watch
     assert watched.titles() == {}
 
 
-def test_items_before_their_collection_are_found_at_once(watched: Watched) -> None:
+def test_items_before_their_collection_are_found_at_once_and_catalogs_indexed(
+    watched: Watched,
+) -> None:
     collection, items = naip()
     watched.put("stac/naip/item.json", items[0])
     watched.put("stac/catalog.json", {"type": "Catalog", "stac_version": "1.0.0", "id": "c"})
@@ -186,9 +191,12 @@ def test_items_before_their_collection_are_found_at_once(watched: Watched) -> No
     assert set(watched.titles()) == {items[0]["id"]}
     watched.put("stac/naip/collection.json", collection)
     watched.deliver(["stac/naip/collection.json"])
-    manifest, _ = current_manifest(watched.reindexer("check").root)
+    root = watched.reindexer("check").root
+    manifest, _ = current_manifest(root)
     assert manifest is not None and manifest.collections["naip"].items == 1
     assert set(watched.titles()) == {items[0]["id"]}
+    index = IndexReader(root, watched.work / "catalogs", ttl_seconds=0).current()
+    assert by_term(index, "key", document_key("catalog", "", "c")) is not None
 
 
 def test_concurrent_invocations_lose_no_update(watched: Watched) -> None:
