@@ -16,9 +16,11 @@ SAM_VENV := .cache/sam/venv
 MINISTACK_VENV := .cache/ministack/venv
 ARCH ?= arm64
 export SAM_CLI_TELEMETRY := 0
+# stac-asset, a baseline of bench-mirror, in its own virtualenv: it pins botocore apart from ours
+STAC_ASSET := .cache/stac-asset/venv/bin/python
 
 .PHONY: run install localstack stac-browser browse test lint unit integration browser hostile \
-	bench bench-presign bench-crawl bench-search clean stack-tools ministack package e2e
+	bench bench-presign bench-crawl bench-search bench-mirror clean stack-tools ministack package e2e
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -104,11 +106,21 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	touch $(BENCH_STAMP)
 
 ## make bench: every benchmark's figures (never part of make test)
-bench: $(BENCH_STAMP)
+bench: $(BENCH_STAMP) $(STAC_ASSET)
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.build
 	$(BIN)/python -m bench.presign
 	$(BIN)/python bench/crawl.py $(BENCH_ARGS)
+	$(BIN)/python -m bench.mirror
+
+## make bench-mirror: mirror JSON objects/s and asset MB/s, to disk and to S3, beside pystac's
+## Catalog.save, a plain obstore copy and stac-asset
+bench-mirror: $(STAMP) $(STAC_ASSET)
+	$(BIN)/python -m bench.mirror $(BENCH_ARGS)
+
+$(STAC_ASSET):
+	$(PYTHON) -m venv .cache/stac-asset/venv
+	$(STAC_ASSET) -m pip install --quiet 'stac-asset>=0.4,<0.5'
 
 ## make bench-presign: presign throughput and latency, in-process and over HTTP, beside boto3
 bench-presign: $(STAMP)

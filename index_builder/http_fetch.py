@@ -21,7 +21,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from index_builder.fetch import FetchFailed, Request, Response, Stream, json_content_type
+from index_builder.fetch import (
+    STREAM_CHUNK,
+    FetchFailed,
+    Request,
+    Response,
+    Stream,
+    json_content_type,
+)
 from index_builder.links import resolve
 from index_builder.retry import parse_retry_after
 
@@ -167,7 +174,7 @@ class HttpFetcher:
             nonlocal done
             received = 0
             try:
-                while chunk := response.read(_CHUNK):
+                while chunk := response.read(STREAM_CHUNK):
                     received += len(chunk)
                     yield chunk
             except (TimeoutError, OSError, http.client.HTTPException) as err:

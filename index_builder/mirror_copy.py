@@ -124,7 +124,7 @@ class Transfers:
             verifier = Verifier(expected, job.checksum)
             failed: list[FetchFailed] = []
             try:
-                self.bucket.put_stream(job.key, _verified(stream, verifier, failed), stream.size)
+                self.bucket.put_stream(job.key, _verified(stream, verifier, failed))
             except StacsiftError:
                 if failed:  # the source's fault, not the store's: say so, and maybe retry
                     raise failed[0] from None

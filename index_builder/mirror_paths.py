@@ -62,6 +62,15 @@ def folder(key: str) -> str:
 
 
 def relative(from_key: str, to_key: str) -> str:
-    """The href from the object at ``from_key`` to the one at ``to_key``, ``./``-prefixed."""
-    rel = posixpath.relpath(to_key, posixpath.dirname(from_key) or ".")
-    return rel if rel.startswith("../") else f"./{rel}"
+    """The href from the object at ``from_key`` to the one at ``to_key``, ``./``-prefixed.
+
+    Keys are clean (no ``.``, ``..`` or empty segments), so plain string work does it, without
+    ``posixpath.relpath`` (which asks the OS for the working directory, on every link)."""
+    base = from_key.split("/")[:-1]
+    target = to_key.split("/")
+    common = 0
+    while common < len(base) and common < len(target) - 1 and base[common] == target[common]:
+        common += 1
+    rest = "/".join(target[common:])
+    up = len(base) - common
+    return "../" * up + rest if up else f"./{rest}"

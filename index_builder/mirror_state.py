@@ -24,6 +24,7 @@ from stacsift.errors import NotFound
 from stacsift.store import Bucket
 
 STATE_KEY = f"{STATE_DIR}/state.sqlite"
+BATCH = 1000
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS objects (
         key TEXT PRIMARY KEY,
@@ -63,6 +64,8 @@ class MirrorState:
         self.path = work / "state.sqlite"
         self._db: sqlite3.Connection | None = None
         self.run = 0
+        self._records: list[tuple[object, ...]] = []
+        self._touched: list[tuple[int, str]] = []
 
     def load(self) -> None:
         """Fetch DEST's state (if any) and start a new run."""
@@ -71,6 +74,10 @@ class MirrorState:
         except NotFound:
             self.path.unlink(missing_ok=True)
         self._db = sqlite3.connect(self.path)
+        # A working copy: what makes the state durable is the upload of a snapshot to DEST, so
+        # the local file needs no journal on disk and no fsync.
+        self._db.execute("PRAGMA journal_mode=MEMORY")
+        self._db.execute("PRAGMA synchronous=OFF")
         for statement in SCHEMA:
             self._db.execute(statement)
         last = self._db.execute("SELECT MAX(run) FROM runs").fetchone()[0]
@@ -93,8 +100,9 @@ class MirrorState:
         return None if row is None else Record(*row)
 
     def record(self, record: Record) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        """Remember ``record`` (written in batches: each call into SQLite lets the workers take
+        the GIL, and the coordinator then waits to get it back)."""
+        self._records.append(
             (
                 record.key,
                 record.source,
@@ -105,15 +113,30 @@ class MirrorState:
                 record.checksum,
                 record.sha256,
                 self.run,
-            ),
+            )
         )
+        if len(self._records) >= BATCH:
+            self._flush()
 
     def touch(self, key: str) -> None:
         """``key`` is still upstream (unchanged)."""
-        self.db.execute("UPDATE objects SET run = ? WHERE key = ?", (self.run, key))
+        self._touched.append((self.run, key))
+        if len(self._touched) >= BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._records:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._records
+            )
+            self._records = []
+        if self._touched:
+            self.db.executemany("UPDATE objects SET run = ? WHERE key = ?", self._touched)
+            self._touched = []
 
     def stale(self) -> Iterator[Record]:
         """Objects this run did not find upstream (only meaningful once the run is over)."""
+        self._flush()
         rows = self.db.execute(
             "SELECT key, source, kind, etag, last_modified, size, checksum, sha256 "
             "FROM objects WHERE run < ? ORDER BY key",
@@ -123,10 +146,12 @@ class MirrorState:
             yield Record(*row)
 
     def forget(self, key: str) -> None:
+        self._flush()
         self.db.execute("DELETE FROM objects WHERE key = ?", (key,))
 
     def save(self, *, complete: bool = False) -> None:
         """Commit and upload to DEST (a copy, so that the upload reads a closed, whole file)."""
+        self._flush()
         if complete:
             self.db.execute("UPDATE runs SET complete = 1 WHERE run = ?", (self.run,))
         self.db.commit()

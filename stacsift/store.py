@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 PART_BYTES = 8 * 1024 * 1024
 """Part size of streamed multipart uploads (S3 wants at least 5 MiB but the last)."""
+UPLOADS_AT_ONCE = 4
+"""Parts of one streamed upload in flight at once (each is held in memory)."""
 
 
 class PreconditionFailed(StacsiftError):
@@ -109,18 +111,21 @@ class Bucket:
         with self._errors(key):
             return obstore.put(self.store, key, data)["e_tag"]
 
-    def put_stream(self, key: str, chunks: Iterable[bytes], size: int | None = None) -> None:
-        """Write ``key`` from chunks, holding at most one part in memory: a multipart upload
-        when ``size`` is unknown or above :data:`PART_BYTES`; on a local folder, a temporary
-        file renamed into place. Nothing is written if ``chunks`` raises."""
+    def put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
+        """Write ``key`` from chunks, holding at most a few parts in memory: obstore's buffered
+        writer (one PUT up to :data:`PART_BYTES`, a multipart upload above); on a local folder,
+        a temporary file renamed into place. If ``chunks`` raises, nothing is written (the
+        multipart upload is aborted, the temporary file removed)."""
         if self._local_root is not None:
             self._local_put_stream(key, chunks)
             return
-        multipart = size is None or size > PART_BYTES
         with self._errors(key):
-            obstore.put(
-                self.store, key, iter(chunks), use_multipart=multipart, chunk_size=PART_BYTES
+            writer = obstore.open_writer(
+                self.store, key, buffer_size=PART_BYTES, max_concurrency=UPLOADS_AT_ONCE
             )
+            with writer:
+                for chunk in chunks:
+                    writer.write(chunk)
 
     def _local_put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
         assert self._local_root is not None  # noqa: S101 - guarded by the caller

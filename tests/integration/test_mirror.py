@@ -9,15 +9,19 @@ offline STAC schemas. A second run writes nothing and says everything was unchan
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 
 from index_builder.crawl import Crawled
+from index_builder.fetch import FetchFailed
+from index_builder.mirror import MirrorOptions
+from index_builder.mirror_copy import AssetSelection
 from index_builder.mirror_paths import STATE_DIR
 from stacsift.settings import StoreSettings
-from stacsift.store import open_bucket
+from stacsift.store import PART_BYTES, open_bucket
 from stacsift_cli.main import main
 from tests.support.crawling import counts, crawl_all
 from tests.support.mirroring import mirror, mirrored_json, non_relative_links
@@ -89,3 +93,43 @@ def test_the_cli_mirrors_and_reports(fixtures: Path, tmp_path: Path) -> None:
     assert main(["mirror", *argv, "--no-crawl-cache", "--dry-run"]) == 0
     again = orjson.loads(report.read_bytes())
     assert (again["copied"], again["skipped_unchanged"], again["dry_run"]) == (0, 70, True)
+
+
+def test_streamed_puts_are_multipart_and_all_or_nothing(
+    s3_root: str, s3_store: StoreSettings
+) -> None:
+    bucket = open_bucket(s3_root, s3_store)
+    chunk = bytes(range(256)) * 4096  # 1 MiB
+    bucket.put_stream("big.bin", (chunk for _ in range(PART_BYTES // len(chunk) * 2 + 3)))
+    assert bucket.get("big.bin") == chunk * (PART_BYTES // len(chunk) * 2 + 3)
+    etag = bucket.etag("big.bin")
+    assert etag is not None and etag.endswith('-3"')  # three parts: a multipart upload
+
+    def failing() -> Iterator[bytes]:
+        yield from (chunk for _ in range(PART_BYTES // len(chunk) + 1))
+        raise FetchFailed("http://source/big.bin", "truncated body", transient=True)
+
+    with pytest.raises(FetchFailed):
+        bucket.put_stream("half.bin", failing())
+    assert bucket.etag("half.bin") is None
+
+
+def test_assets_stream_from_one_bucket_into_another(
+    fixtures: Path, s3_store: StoreSettings, s3_root: str, tmp_path: Path
+) -> None:
+    source = open_bucket(f"{s3_root}/source", s3_store)
+    catalog = fixtures / "catalogs/esa-cci-lc"
+    for path in catalog.rglob("*"):
+        if path.is_file():
+            source.put_file(path.relative_to(catalog).as_posix(), path)
+    dest = open_bucket(f"{s3_root}/mirror", s3_store)
+    options = MirrorOptions(assets=AssetSelection.parse("data"))
+    report = mirror([f"{source.url}/catalog.json"], dest, tmp_path, options, store=s3_store)
+    assert report.copied["Asset"] == 1  # only the COG with the "data" role; the netCDF …
+    assert [(f.href.rsplit(".", 1)[-1], f.reason) for f in report.failures] == [
+        ("nc", "broken link: no such object")  # … is missing from the fixture
+    ]
+    key = "esa-cci-lc/{0}/{0}-lccs_class.tif".format(
+        "C3S-LC-L4-LCCS-Map-300m-P1Y-2018-v2.1.1-N79W180"
+    )
+    assert dest.get(key) == (catalog / key).read_bytes()

@@ -43,11 +43,11 @@ class Interrupting(Bucket):
         super().__init__(LocalStore(root), root.as_uri(), local_root=root)
         self.left = after
 
-    def put_stream(self, key: str, chunks: Iterable[bytes], size: int | None = None) -> None:
+    def put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
         self.left -= 1
         if self.left < 0:
             raise KeyboardInterrupt
-        super().put_stream(key, chunks, size)
+        super().put_stream(key, chunks)
 
 
 @pytest.fixture
