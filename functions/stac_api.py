@@ -220,12 +220,12 @@ def item_collection(
 
 
 def _counts(page: Page) -> dict[str, Any]:
-    """numberMatched when it is known exactly, numberReturned, and whether results follow
-    that no link can reach (:attr:`Page.capped`)."""
+    """numberMatched when it is known exactly, numberReturned, and whether the page is not
+    all there is: a scan ran out of budget, or results follow that no link reaches."""
     counts: dict[str, Any] = {"numberReturned": len(page.hits)}
     if page.matched is not None:
         counts["numberMatched"] = page.matched
-    if page.capped:
+    if page.capped or page.partial:
         counts[PARTIAL] = True
     return counts
 

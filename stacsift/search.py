@@ -9,7 +9,7 @@ order, test and sort them here, and page the result.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,7 +23,7 @@ from stacsift.index import schema as f
 from stacsift.index.documents import document_key
 from stacsift.index.reader import OpenIndex
 from stacsift.index.stats import KindStats
-from stacsift.query import freetext, translate
+from stacsift.query import freetext, pushdown, translate
 from stacsift.query.params import SearchRequest, SortKey
 from stacsift.query.tokens import MAX_SKIP, MISSING, Cursor, Missing, Token, Value
 from stacsift.sorting import sort_objects
@@ -45,7 +45,7 @@ NATIVE_TYPES = {
     f.GSD: FieldType.Float,
     f.CLOUD_COVER: FieldType.Float,
 }
-SCAN_BATCH = 2000
+MAX_SCAN = 2_000  # candidates one request checks with the exact evaluator
 
 Predicate = Callable[[dict[str, Any]], bool]
 
@@ -63,8 +63,9 @@ class Page:
     """One page of matching STAC objects, in result order, and where the next one starts.
 
     ``keys`` are the hits' values of the sort field when tantivy ordered them (the next page
-    continues after the last one); without them pages continue by counting (relevance order,
-    scans), up to :data:`tokens.MAX_SKIP` results.
+    continues after the last one); without them pages continue by counting (relevance order),
+    up to :data:`tokens.MAX_SKIP` results. Scans count candidates: ``positions`` are the
+    hits' among those examined, ``examined`` how many were when the budget ran out.
     """
 
     hits: list[Hit]
@@ -75,13 +76,19 @@ class Page:
     keys: tuple[Value, ...] | None = None
     more: bool = False
     search: str = ""  # the fingerprint of the search, so a token only continues it
+    positions: tuple[int, ...] | None = None
+    examined: int | None = None
+    partial: bool = False  # a scan ran out of budget: what the page holds is not all there is
 
     def truncated(self, count: int) -> Page:
         """The first ``count`` hits of this page, with the next page starting after them."""
         if count >= len(self.hits):
             return self
         keys = None if self.keys is None else self.keys[:count]
-        return replace(self, hits=self.hits[:count], keys=keys, more=True)
+        positions = None if self.positions is None else self.positions[:count]
+        return replace(
+            self, hits=self.hits[:count], keys=keys, positions=positions, examined=None, more=True
+        )
 
     @property
     def capped(self) -> bool:
@@ -101,6 +108,9 @@ class Page:
 
     def _after(self) -> Cursor:
         count = len(self.hits)
+        if self.positions is not None:
+            consumed = self.positions[-1] + 1 if self.positions else 0
+            return Cursor(None, self.start.skip + (self.examined or consumed))
         if self.keys is None or count == 0:
             return Cursor(self.start.after, self.start.skip + count)
         last = self.keys[-1]
@@ -117,6 +127,7 @@ def object_query(
     kind: str = f.TYPE_ITEM,
     stats: KindStats | None = None,
     searcher: tantivy.Searcher | None = None,
+    prefilter: Query | None = None,
 ) -> Query:
     """The tantivy query: free text (scored) and filters (unscored).
 
@@ -124,8 +135,11 @@ def object_query(
     their earliest start and latest end), and make the exact datetime check one range clause
     when every object is an instant. With the ``searcher``, prefixes are ranked like words and
     items are also found by their collection's words (:func:`_in_matching_collections`).
+    ``prefilter`` is the pushed-down CQL2 filter.
     """
     clauses: list[tuple[Occur, Query]] = []
+    if prefilter is not None:
+        clauses.append((Occur.Must, Query.const_score_query(prefilter, 0.0)))
     node = freetext.parse(request.q) if request.q else None
     if node is not None:
         widen = _in_matching_collections(searcher) if searcher and kind == f.TYPE_ITEM else None
@@ -188,24 +202,36 @@ def search_items(
 
     Order: ``sortby`` when given; else relevance when ``q`` is given; else newest first
     (items) or by id (collections). A page token continues the search that issued it only.
+    A CQL2 filter the index answers exactly (:mod:`stacsift.query.pushdown`) is one more
+    clause; otherwise its pushed-down part narrows the candidates and the exact evaluator
+    checks at most :data:`MAX_SCAN` of them per request.
     """
     search_id = request.fingerprint()
     if request.token is not None and request.token.search != search_id:
-        raise InvalidParameter("token", "continues another search; start from its first page")
-    checks = (
-        predicates + _intersects_predicate(request.intersects) + _filter_predicate(request.filter)
-    )
+        raise _foreign_token()
+    pushed = pushdown.to_query(request.filter) if request.filter is not None else None
+    filter_checks = () if pushed is not None and pushed.exact else _filter_predicate(request.filter)
+    checks = predicates + _intersects_predicate(request.intersects) + filter_checks
+    prefilter = pushed.query if pushed is not None else None
     order = _native_order(request, kind)
     if checks or order is None:
-        page = _scan(index, request, checks, kind)
+        page = _scan(index, request, checks, kind, prefilter)
     else:
-        page = _native(index, request, kind, order)
+        page = _native(index, request, kind, order, prefilter)
     back = request.token.back if request.token is not None else None
     return replace(page, back=back, search=search_id, generation=index.manifest.generation)
 
 
+def _foreign_token() -> InvalidParameter:
+    return InvalidParameter("token", "continues another search; start from its first page")
+
+
 def _native(
-    index: OpenIndex, request: SearchRequest, kind: str, order: tuple[str | None, bool]
+    index: OpenIndex,
+    request: SearchRequest,
+    kind: str,
+    order: tuple[str | None, bool],
+    prefilter: Query | None,
 ) -> Page:
     """A page tantivy finds and orders by itself: after the cursor's sort value, skipping the
     results of that value already returned (one more hit than asked tells whether more follow)."""
@@ -213,7 +239,7 @@ def _native(
     field, descending = order
     cursor = request.cursor
     if field not in NATIVE_TYPES and cursor.after is not None:
-        raise InvalidParameter("token", "continues another search; start from its first page")
+        raise _foreign_token()
     known = request.token.matched if request.token is not None else None
 
     def search(query: Query, count: bool = False) -> tantivy.SearchResult:
@@ -226,7 +252,8 @@ def _native(
             order=tantivy.Order.Desc if descending else tantivy.Order.Asc,
         )
 
-    query = object_query(request, kind, _interval_stats(index, request, kind), searcher)
+    stats = _interval_stats(index, request, kind)
+    query = object_query(request, kind, stats, searcher, prefilter)
     if field is not None and cursor.after is not None:
         query = Query.boolean_query(
             [(Occur.Must, query), (Occur.Must, _after(field, cursor.after, descending))]
@@ -256,7 +283,7 @@ def _after(field: str, value: Value, descending: bool) -> Query:
         return missing
     kind = NATIVE_TYPES.get(field)
     if kind is None or not isinstance(value, int | float) or isinstance(value, bool):
-        raise InvalidParameter("token", "continues another search; start from its first page")
+        raise _foreign_token()
     bound = int(value) if kind == FieldType.Integer else float(value)
     low, high = (None, bound) if descending else (bound, None)
     ranged = Query.range_query(f.SCHEMA, field, kind, low, high)
@@ -282,41 +309,76 @@ def _native_order(request: SearchRequest, kind: str) -> tuple[str | None, bool] 
 
 
 def _scan(
-    index: OpenIndex, request: SearchRequest, checks: tuple[Predicate, ...], kind: str
+    index: OpenIndex,
+    request: SearchRequest,
+    checks: tuple[Predicate, ...],
+    kind: str,
+    prefilter: Query | None,
 ) -> Page:
+    """A page of the candidates that pass ``checks``, examining at most :data:`MAX_SCAN` of
+    them from the cursor on (in the best order tantivy gives). A page that ran out of budget
+    before it was full says so (``partial``) and its token continues after what it examined."""
     if request.cursor.after is not None:
-        raise InvalidParameter("token", "continues another search; start from its first page")
-    hits = [h for h in _candidates(index, request, kind) if all(c(h.obj) for c in checks)]
+        raise _foreign_token()
+    searcher = index.searcher()
+    stats = _interval_stats(index, request, kind)
+    query = object_query(request, kind, stats, searcher, prefilter)
     if request.sortby and _native_order(request, kind) is None:
-        order = sort_objects([h.obj for h in hits], request.sortby)
-        hits = [hits[i] for i in order]
+        return _sorted_scan(searcher, query, request, checks)
+    plain = SearchRequest(q=request.q, sortby=request.sortby[:1])
+    field, descending = _native_order(plain, kind) or (None, True)
+    skip = request.cursor.skip
+    result = searcher.search(
+        query,
+        limit=MAX_SCAN,
+        count=False,
+        order_by_field=field,
+        offset=skip,
+        order=tantivy.Order.Desc if descending else tantivy.Order.Asc,
+    )
+    hits: list[Hit] = []
+    positions: list[int] = []
+    for position, (_, address) in enumerate(result.hits):
+        hit = _hit(searcher, address)
+        if all(check(hit.obj) for check in checks):
+            if len(hits) == request.limit:
+                return Page(hits, None, 0, request.cursor, positions=tuple(positions), more=True)
+            hits.append(hit)
+            positions.append(position)
+    spent = len(result.hits) == MAX_SCAN
+    matched = len(hits) if skip == 0 and not spent else None
+    return Page(
+        hits,
+        matched,
+        0,
+        request.cursor,
+        positions=tuple(positions),
+        more=spent,
+        examined=MAX_SCAN if spent else None,
+        partial=spent,
+    )
+
+
+def _sorted_scan(
+    searcher: tantivy.Searcher,
+    query: Query,
+    request: SearchRequest,
+    checks: tuple[Predicate, ...],
+) -> Page:
+    """Sorting by keys the index cannot order needs every candidate: at most MAX_SCAN."""
+    result = searcher.search(query, limit=MAX_SCAN + 1, count=False)
+    if len(result.hits) > MAX_SCAN:
+        raise InvalidParameter(
+            "sortby",
+            f"more than {MAX_SCAN} candidates to sort by keys the index does not order; "
+            "narrow the search or sort by one indexed queryable",
+        )
+    hits = [h for h in (_hit(searcher, a) for _, a in result.hits) if all(c(h.obj) for c in checks)]
+    order = sort_objects([h.obj for h in hits], request.sortby)
+    hits = [hits[i] for i in order]
     skip = request.cursor.skip
     window = hits[skip : skip + request.limit]
-    more = skip + len(window) < len(hits)
-    return Page(window, len(hits), 0, request.cursor, None, None, more)
-
-
-def _candidates(index: OpenIndex, request: SearchRequest, kind: str) -> Iterator[Hit]:
-    """Every object the tantivy query matches, in the best order tantivy can give."""
-    searcher = index.searcher()
-    query = object_query(request, kind, _interval_stats(index, request, kind), searcher)
-    plain = SearchRequest(q=request.q, sortby=request.sortby[:1])
-    order = _native_order(plain, kind) or (None, True)
-    offset = 0
-    while True:
-        result = searcher.search(
-            query,
-            limit=SCAN_BATCH,
-            count=False,
-            order_by_field=order[0],
-            offset=offset,
-            order=tantivy.Order.Desc if order[1] else tantivy.Order.Asc,
-        )
-        for _, address in result.hits:
-            yield _hit(searcher, address)
-        if len(result.hits) < SCAN_BATCH:
-            return
-        offset += SCAN_BATCH
+    return Page(window, len(hits), 0, request.cursor, more=skip + len(window) < len(hits))
 
 
 def _intersects_predicate(geometry: dict[str, Any] | None) -> tuple[Predicate, ...]:

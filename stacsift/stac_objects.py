@@ -21,21 +21,11 @@ from typing import Any, Protocol
 
 from stacsift.errors import StacsiftError
 from stacsift.index.documents import item_bbox, parse_datetime
+from stacsift.index.properties import NUMERIC
 
 # Properties the STAC extensions define as numbers; catalogs sometimes write them as strings.
-NUMERIC_PROPERTIES = (
-    "gsd",
-    "eo:cloud_cover",
-    "eo:snow_cover",
-    "view:off_nadir",
-    "view:incidence_angle",
-    "view:azimuth",
-    "view:sun_azimuth",
-    "view:sun_elevation",
-    "proj:epsg",
-    "sat:relative_orbit",
-    "sat:absolute_orbit",
-)
+# They are the index's numeric fast fields too.
+NUMERIC_PROPERTIES = tuple(NUMERIC)
 ITEM_LISTS = ("instruments",)
 COLLECTION_LISTS = ("keywords",)
 DATETIMES = ("datetime", "start_datetime", "end_datetime")

@@ -8,7 +8,6 @@ in its report; details that merely deviate from the schemas are handled lenientl
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +17,7 @@ import orjson
 from stacsift import grid
 from stacsift.errors import StacsiftError
 from stacsift.hrefs import resolved
+from stacsift.index import properties
 from stacsift.index import schema as f
 
 MIN_TIME = -(2**62)
@@ -51,6 +51,8 @@ class Document:
     bbox: tuple[float, float, float, float] | None
     json: bytes
     numbers: tuple[tuple[str, float], ...] = ()
+    has: tuple[str, ...] = ()  # properties.terms: the properties an item has
+    props: tuple[str, ...] = ()  # and its string and boolean values
     href: str = ""
     state: str = ""  # "<source>\x1f<key>\x1f<digest>": what a re-build compares against
     origin: Origin | None = None  # the stored object it was read from (event reindexing)
@@ -92,6 +94,10 @@ class Document:
             values[f.CELLS] = grid.item_terms(self.bbox, grid.cell_prefix(self.kind))
         for name, number in self.numbers:
             values[name] = number
+        if self.has:
+            values[f.HAS] = list(self.has)
+        if self.props:
+            values[f.PROPS] = list(self.props)
         if self.href:
             values[f.HREF] = self.href
         if self.state:
@@ -168,10 +174,6 @@ def parse_origin(term: str) -> tuple[Origin, str]:
     return Origin(url, int(modified), etag), key
 
 
-# Properties kept as numeric fast fields, and their field names.
-NUMERIC_PROPERTIES = {"gsd": f.GSD, "eo:cloud_cover": f.CLOUD_COVER}
-
-
 def to_document(obj: dict[str, Any], href: str = "") -> Document:
     """Turn a STAC Collection or Item (as a dict) into an index document.
 
@@ -204,6 +206,7 @@ def _item_document(item: dict[str, Any], item_id: str, href: str) -> Document:
     title = _string(props.get("title"))
     words = " ".join(_texts(props))
     ids = f"{item_id} {collection}"
+    has, values = properties.terms(props)
     return Document(
         key=document_key(f.TYPE_ITEM, str(collection), item_id),
         kind=f.TYPE_ITEM,
@@ -216,7 +219,9 @@ def _item_document(item: dict[str, Any], item_id: str, href: str) -> Document:
         end=end,
         bbox=item_bbox(item),
         json=orjson.dumps(item),
-        numbers=_numbers(props),
+        numbers=properties.numbers(props),
+        has=tuple(has),
+        props=tuple(values),
         href=href,
         obj=item,
     )
@@ -269,22 +274,6 @@ def _catalog_document(catalog: dict[str, Any], catalog_id: str, href: str) -> Do
         href=href,
         obj=catalog,
     )
-
-
-def _numbers(props: dict[str, Any]) -> tuple[tuple[str, float], ...]:
-    """Numeric queryables, leniently (a number written as a string still counts)."""
-    found = []
-    for name, field_name in NUMERIC_PROPERTIES.items():
-        value = props.get(name)
-        if isinstance(value, bool) or value is None:
-            continue
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            continue
-        if math.isfinite(number):
-            found.append((field_name, number))
-    return tuple(found)
 
 
 def item_interval(props: dict[str, Any]) -> tuple[int, int]:

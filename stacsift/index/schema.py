@@ -44,8 +44,25 @@ STATE = "state"
 ORIGIN = "origin"
 GSD = "gsd"
 CLOUD_COVER = "cloud_cover"
+PROPS = "props"  # name␟type:value terms of string and boolean properties
+HAS = "has"  # names of the properties an item has (not null)
 HREF = "href"
 JSON = "json"
+
+# Fast fields of numeric properties (stacsift.index.properties.NUMERIC maps the names).
+NUMERIC_FIELDS = (
+    GSD,
+    CLOUD_COVER,
+    "snow_cover",
+    "off_nadir",
+    "incidence_angle",
+    "view_azimuth",
+    "sun_azimuth",
+    "sun_elevation",
+    "relative_orbit",
+    "absolute_orbit",
+    "epsg",
+)
 
 TYPE_ITEM = "item"
 TYPE_COLLECTION = "collection"
@@ -65,10 +82,12 @@ def build_schema() -> tantivy.Schema:
     # indexing time and never be read.
     for number in (START, END):
         builder.add_integer_field(number, indexed=False, fast=True)
-    for number in (XMIN, YMIN, XMAX, YMAX, GSD, CLOUD_COVER):
+    for number in (XMIN, YMIN, XMAX, YMAX, *NUMERIC_FIELDS):
         builder.add_float_field(number, indexed=False, fast=True)
     builder.add_text_field(CELLS, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(MONTHS, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field(PROPS, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field(HAS, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(STATE, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(ORIGIN, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(HREF, stored=True, tokenizer_name="raw", index_option="basic")

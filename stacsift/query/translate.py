@@ -120,11 +120,11 @@ def _prefix_query(text: str) -> Query:
         return Query.all_query()
     if len(tokens) > 1:
         return Query.phrase_prefix_query(SCHEMA, f.WORDS, list(tokens))
-    pattern = "".join(_regex_literal(ch) for ch in tokens[0]) + ".*"
+    pattern = "".join(regex_literal(ch) for ch in tokens[0]) + ".*"
     return Query.const_score_query(Query.regex_query(SCHEMA, f.WORDS, pattern), 1.0)
 
 
-def _regex_literal(ch: str) -> str:
+def regex_literal(ch: str) -> str:
     return ch if ch.isascii() and ch.isalnum() else f"\\x{{{ord(ch):x}}}"
 
 
