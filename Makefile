@@ -20,7 +20,8 @@ export SAM_CLI_TELEMETRY := 0
 STAC_ASSET := .cache/stac-asset/venv/bin/python
 
 .PHONY: run install localstack stac-browser browse test lint unit integration browser hostile \
-	bench bench-presign bench-crawl bench-search bench-mirror clean stack-tools ministack package e2e
+	bench bench-presign bench-crawl bench-search bench-mirror clean
+.PHONY: stack-tools ministack package e2e deploy-local run-stack stop-local bench-stack
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +57,19 @@ ministack:
 ## make package [ARCH=arm64|x86_64]: one Lambda zip per function in dist/lambda/, sizes printed
 package: $(STAMP)
 	$(BIN)/python -m infra.package --arch $(ARCH)
+
+## make deploy-local: MiniStack on a free loopback port, infra/template.yaml deployed there with
+## its functions (zips for this machine's architecture); writes .stacsift-stack.json
+deploy-local: $(STAMP) stack-tools ministack
+	$(BIN)/python -m infra.stack deploy
+
+## make run-stack: upload the sample catalog into the local stack's watched prefix, print curls
+run-stack: $(STAMP)
+	$(BIN)/python -m infra.stack sample
+
+## make stop-local: stop the MiniStack that make deploy-local started
+stop-local: $(STAMP)
+	$(BIN)/python -m infra.stack stop
 
 ## make run: build the sample catalog into ./.stacsift and serve the STAC API on $(HOST):$(PORT)
 run: $(RUN_STAMP)

@@ -75,9 +75,12 @@ def unexpected_response(logger: Logger) -> Response[str]:
 _HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253})(:\d{1,5})?$")
 
 
-def base_url(event: APIGatewayProxyEventV2) -> str:
+def base_url(event: APIGatewayProxyEventV2, public_url: str | None = None) -> str:
     """``proto://host`` of the request, for links back into the API (a malformed ``host``
-    header is a 400 naming it, so that it never reaches a link)."""
+    header is a 400 naming it, so that it never reaches a link); ``public_url`` instead when the
+    API is reached elsewhere (a custom domain with a base path, an emulator's path-style URL)."""
+    if public_url:
+        return public_url
     host = event.headers.get("host") or event.request_context.domain_name
     if not _HOST.match(host or ""):
         raise InvalidParameter("host", "is not a host name with an optional port")

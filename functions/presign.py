@@ -110,7 +110,7 @@ class _Api:
         return self.reader.current()
 
     def base(self) -> str:
-        return base_url(self.app.current_event)
+        return base_url(self.app.current_event, self.settings.public_url)
 
     def error(self, err: StacsiftError) -> Response[str]:
         return error_response(err, logger)

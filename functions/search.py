@@ -72,7 +72,7 @@ class _Api:
         return parse_search(raw, post=post, limits=self.limits, token_key=self.key)
 
     def base(self) -> str:
-        return base_url(self.app.current_event)
+        return base_url(self.app.current_event, self.settings.public_url)
 
     def query(self) -> dict[str, Any]:
         return dict(self.app.current_event.query_string_parameters or {})

@@ -7,6 +7,7 @@ and moto without ``if local:`` branches.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,9 @@ class SearchSettings:
     """Local cache of index files (``STACSIFT_CACHE_DIR``); ``/tmp`` on Lambda."""
     manifest_ttl_seconds: float = 5.0
     """Re-check the manifest's ETag at most this often (``STACSIFT_MANIFEST_TTL``)."""
+    public_url: str | None = None
+    """The URL clients reach the API at (``STACSIFT_PUBLIC_URL``), for links; without it, links
+    are built from each request's host."""
     default_limit: int = 10
     """Page size when a request gives no ``limit``."""
     max_limit: int = 1000
@@ -93,6 +97,7 @@ class SearchSettings:
             manifest_ttl_seconds=_positive_float(env, "STACSIFT_MANIFEST_TTL", 5.0),
             title=env.get("STACSIFT_TITLE", "").strip(),
             description=env.get("STACSIFT_DESCRIPTION", "").strip(),
+            public_url=_public_url(env),
         )
 
 
@@ -125,6 +130,9 @@ class PresignSettings:
     """Local cache of index files (``STACSIFT_CACHE_DIR``)."""
     manifest_ttl_seconds: float = 5.0
     """Re-check the manifest's ETag at most this often (``STACSIFT_MANIFEST_TTL``)."""
+    public_url: str | None = None
+    """The URL clients reach the API at (``STACSIFT_PUBLIC_URL``), for links; without it, links
+    are built from each request's host."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_expires <= MAX_EXPIRES_LIMIT:
@@ -152,6 +160,7 @@ class PresignSettings:
             root=env.get("STACSIFT_ROOT", "").strip() or None,
             cache_dir=Path(env.get("STACSIFT_CACHE_DIR") or cls.cache_dir),
             manifest_ttl_seconds=_positive_float(env, "STACSIFT_MANIFEST_TTL", 5.0),
+            public_url=_public_url(env),
         )
 
 
@@ -219,6 +228,13 @@ class ReconcileSettings:
             store=StoreSettings.from_env(env),
             cache_dir=Path(env.get("STACSIFT_CACHE_DIR") or cls.cache_dir),
         )
+
+
+def _public_url(env: Mapping[str, str]) -> str | None:
+    url = env.get("STACSIFT_PUBLIC_URL", "").strip().rstrip("/")
+    if url and not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", url):
+        raise InvalidParameter("STACSIFT_PUBLIC_URL", f"must be an http(s):// URL, got {url!r}")
+    return url or None
 
 
 def _list(value: str) -> list[str]:
