@@ -236,8 +236,8 @@ def test_links_use_the_public_url_when_one_is_set(tmp_path: Path) -> None:
     settings = SearchSettings.from_env(env)
     assert settings.public_url == public
     handler: Handler = make_handler(settings)
-    event = to_event("GET", "/queryables", {"host": "abcd1234.execute-api.localhost"}, b"", "::1")
+    event = to_event("GET", "/api", {"host": "abcd1234.execute-api.localhost"}, b"", "::1")
     body = json.loads(handler(event, LocalContext())["body"])
-    assert body["$id"].startswith(public + "/queryables")
+    assert body["servers"] == [{"url": public}]
     with pytest.raises(InvalidParameter, match="STACSIFT_PUBLIC_URL"):
         SearchSettings.from_env(env | {"STACSIFT_PUBLIC_URL": "javascript:alert(1)"})
