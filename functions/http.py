@@ -21,12 +21,14 @@ from stacsift.errors import (
     InvalidParameter,
     NotAllowed,
     NotFound,
+    PresigningOff,
     StacsiftError,
     StoreError,
 )
 
 STATUS: dict[type[StacsiftError], tuple[int, str]] = {
     InvalidParameter: (400, "InvalidParameterValue"),
+    PresigningOff: (403, "PresigningOff"),  # before NotAllowed, its base: the first match wins
     NotAllowed: (403, "Forbidden"),
     NotFound: (404, "NotFound"),
     GenerationGone: (410, "Gone"),

@@ -16,6 +16,7 @@ signer.
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -36,6 +37,7 @@ from functions.http import (
 from stacsift.errors import (
     IndexUnavailable,
     InvalidParameter,
+    PresigningOff,
     StacsiftError,
 )
 from stacsift.index.reader import IndexReader, OpenIndex, open_reader
@@ -44,6 +46,7 @@ from stacsift.settings import PresignSettings
 from stacsift.signing.presigner import Presigner, Signed, presigner, rfc3339
 
 logger = Logger(service="stacsift-presign")
+logging.getLogger(logger.name).propagate = False  # its own JSON lines, not once more via root
 
 NO_STORE = {"Cache-Control": "no-store"}  # signed URLs are bearer tokens: keep them out of caches
 
@@ -66,10 +69,16 @@ class _Api:
     def query(self) -> dict[str, str]:
         return dict(self.app.current_event.query_string_parameters or {})
 
+    def _require_on(self, href: str = "") -> None:
+        """With an empty allow-list every route says so, instead of refusing each href."""
+        if not self.settings.allow:
+            raise PresigningOff(href)
+
     def sign_get(self) -> Response[str]:
         query = self.query()
         expires = self.signing.expires(query.get("expires"))
         href = query.get("href")
+        self._require_on(href or "")
         if not href:
             raise InvalidParameter("href", "is required: the s3:// or https:// URL to sign")
         redirect = _flag("redirect", query.get("redirect"))
@@ -80,6 +89,7 @@ class _Api:
         return json_response(_signed_out(signed) | {"expires_in": expires}, headers=NO_STORE)
 
     def sign_post(self) -> Response[str]:
+        self._require_on()
         hrefs, raw_expires = _hrefs_body(self.app.current_event.decoded_body, self.settings)
         expires = self.signing.expires(raw_expires)
         expiry, results = self.signing.sign_many(hrefs, expires)
@@ -90,6 +100,7 @@ class _Api:
         return json_response(body, headers=NO_STORE)
 
     def sign_item(self, collection_id: str, item_id: str) -> Response[str]:
+        self._require_on()
         expires = self.signing.expires(self.query().get("expires"))
         hit = get_item(self.index(), collection_id, item_id)
         signed = self.signing.sign_item(hit.obj, expires, source=hit.href)

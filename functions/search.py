@@ -7,6 +7,7 @@ Thin by design: routes parse parameters with the core, call the core, and shape 
 from __future__ import annotations
 
 import base64
+import logging
 import os
 from dataclasses import replace
 from typing import Any
@@ -39,6 +40,7 @@ from stacsift.search import Hit, Page, get_collection, get_item, search_items
 from stacsift.settings import SearchSettings
 
 logger = Logger(service="stacsift-search")
+logging.getLogger(logger.name).propagate = False  # its own JSON lines, not once more via root
 
 COLLECTION_SEARCH_PARAMS = ("q", "bbox", "datetime", "limit", "token")
 

@@ -76,6 +76,13 @@ class NotAllowed(StacsiftError):
         self.reason = reason
 
 
+class PresigningOff(NotAllowed):
+    """Nothing may be signed: the allow-list is empty."""
+
+    def __init__(self, href: str = "") -> None:
+        super().__init__(href, "presigning is off: set STACSIFT_PRESIGN_ALLOW=bucket[/prefix],…")
+
+
 def _clip(text: str, limit: int = 300) -> str:
     """User text echoed in an error, shortened so a huge parameter cannot bloat a response."""
     return text if len(text) <= limit else f"{text[:limit]}…"

@@ -30,7 +30,7 @@ from stacsift.files import FILES_PREFIX, ServedFolders
 from stacsift.index.reader import IndexReader, open_reader
 from stacsift.index.rejects import newest as newest_rejects
 from stacsift.query import params
-from stacsift.search import search_items
+from stacsift.search import get_collection, search_items
 from stacsift.settings import PresignSettings, ReindexSettings, SearchSettings, StoreSettings
 from stacsift.store import open_bucket
 from stacsift_cli import crawling
@@ -141,10 +141,13 @@ def search(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         q=args.text or None,
         collections=params.parse_list("collections", args.collections),
         bbox=params.parse_bbox(args.bbox),
-        datetime=params.parse_datetime(args.datetime),
+        datetime=params.parse_datetime(args.datetime, dates=True),
         limit=params.parse_limit(args.limit, default=10, maximum=settings.max_limit),
     )
-    page = search_items(_reader(settings).current(), request)
+    index = _reader(settings).current()
+    for collection in request.collections:
+        get_collection(index, collection)  # "collection 'x' does not exist", not "0 of 0"
+    page = search_items(index, request)
     if args.json:
         body = {
             "type": "FeatureCollection",

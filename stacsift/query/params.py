@@ -21,6 +21,7 @@ from stacsift.query.tokens import Cursor, Token
 BBox = tuple[float, float, float, float]
 MAX_DATETIME_CHARS = 100
 # RFC 3339 date-time, as the STAC API requires (a date alone or no offset is refused).
+_FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
@@ -88,19 +89,24 @@ def parse_bbox(value: str | Sequence[object] | None) -> BBox | None:
     return west, south, east, north
 
 
-def parse_datetime(value: str | None) -> tuple[int | None, int | None] | None:
-    """An RFC 3339 instant or interval ``start/end`` with ``..`` or empty for an open end."""
+def parse_datetime(
+    value: str | None, *, dates: bool = False
+) -> tuple[int | None, int | None] | None:
+    """An RFC 3339 instant or interval ``start/end`` with ``..`` or empty for an open end.
+
+    With ``dates`` (the command line), a full date alone (``2020-01-01``) is that whole UTC
+    day, as people write it. The API refuses it with a 400, as the STAC API requires (and
+    stac-api-validator checks)."""
     if value is None or value.strip() == "":
         return None
     if len(value) > MAX_DATETIME_CHARS:
         raise InvalidParameter("datetime", f"is longer than {MAX_DATETIME_CHARS} characters")
     text = value.strip()
     if "/" not in text:
-        moment = _instant(text)
-        return moment, moment
+        return _instant(text, dates), _instant(text, dates, end_of_day=True)
     start_text, _, end_text = text.partition("/")
-    start = None if start_text in ("", "..") else _instant(start_text)
-    end = None if end_text in ("", "..") else _instant(end_text)
+    start = None if start_text in ("", "..") else _instant(start_text, dates)
+    end = None if end_text in ("", "..") else _instant(end_text, dates, end_of_day=True)
     if start is None and end is None:
         raise InvalidParameter("datetime", "an interval needs at least one closed end")
     if start is not None and end is not None and start > end:
@@ -108,7 +114,18 @@ def parse_datetime(value: str | None) -> tuple[int | None, int | None] | None:
     return start, end
 
 
-def _instant(text: str) -> int:
+_DAY = 86_400_000_000  # microseconds
+
+
+def _instant(text: str, dates: bool = False, *, end_of_day: bool = False) -> int:
+    """An RFC 3339 date-time, or (with ``dates``) a full date: its first microsecond (its last
+    for the end of an interval)."""
+    if dates and _FULL_DATE.match(text):
+        try:
+            start = to_micros(datetime.fromisoformat(text).replace(tzinfo=UTC))
+        except ValueError:
+            raise InvalidParameter("datetime", f"{text!r} is not a date") from None
+        return start + _DAY - 1 if end_of_day else start
     if not _RFC3339.match(text):
         raise InvalidParameter("datetime", f"{text!r} is not an RFC 3339 date-time")
     try:

@@ -57,3 +57,15 @@ def test_lists() -> None:
     assert params.parse_list("collections", ["a", "b"]) == ("a", "b")
     with pytest.raises(InvalidParameter):
         params.parse_list("collections", [1, 2])
+
+
+def test_on_the_command_line_a_date_alone_is_that_whole_utc_day() -> None:
+    start = 1_582_934_400_000_000  # 2020-02-29T00:00:00Z
+    day = (start, start + 86_400_000_000 - 1)
+    assert params.parse_datetime("2020-02-29", dates=True) == day
+    assert params.parse_datetime("2020-02-29/..", dates=True) == (start, None)
+    assert params.parse_datetime("../2020-02-29", dates=True) == (None, day[1])
+    with pytest.raises(InvalidParameter, match="not a date"):
+        params.parse_datetime("2021-02-29", dates=True)
+    with pytest.raises(InvalidParameter, match="RFC 3339"):
+        params.parse_datetime("2020-02-29")  # the API: as the STAC API spec requires

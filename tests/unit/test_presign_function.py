@@ -176,3 +176,22 @@ def test_no_secret_token_or_signature_in_logs_or_responses(
     for secret in (SECRET, TOKEN, "X-Amz-Signature", "X-Amz-Credential"):
         assert secret not in logged
     assert all(SECRET not in orjson.dumps(r).decode() for r in responses)
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "body"),
+    [
+        ("GET", sign_target(GOOD), None),
+        ("POST", "/sign", {"hrefs": [GOOD]}),
+        ("GET", "/sign/collections/c/items/i", None),
+    ],
+)
+def test_with_presigning_off_every_route_says_so(method: str, target: str, body: Any) -> None:
+    handler: Handler = make_handler(PresignSettings(store=SETTINGS.store))
+    event = to_event(
+        method, target, {"host": "api.example"}, orjson.dumps(body) if body else b"", "::1"
+    )
+    result = handler(event, LocalContext(aws_request_id="r-off"))
+    answer = orjson.loads(result["body"])
+    assert (result["statusCode"], answer["code"]) == (403, "PresigningOff")
+    assert "STACSIFT_PRESIGN_ALLOW" in answer["description"]
