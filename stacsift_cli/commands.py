@@ -16,7 +16,6 @@ import orjson
 
 from functions import files, presign
 from functions.gateway import dispatch, make_server
-from functions.reindex import make_handler as make_reindex_handler
 from functions.search import make_handler
 from index_builder.build import BuildResult, IncompleteCrawl
 from index_builder.build import build as run_build
@@ -182,6 +181,10 @@ def worker(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if args.cache_dir:
         settings = replace(settings, cache_dir=args.cache_dir)
     sqs = boto3.client("sqs", endpoint_url=env.get("AWS_ENDPOINT_URL_SQS") or None)
+    # Imported here: the reindex function sends the core's log lines to stdout (its Lambda
+    # set-up), which would mix them into `stacsift search --json` and the other commands.
+    from functions.reindex import make_handler as make_reindex_handler
+
     stats = run_worker(
         sqs,
         args.queue_url,
