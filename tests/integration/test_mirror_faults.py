@@ -6,7 +6,8 @@ faults, WHEN it is mirrored into a folder with ``--assets all``, THEN an interru
 resumed without copying again what was done; an unchanged re-run transfers no body at all and a
 file changed upstream is the only one copied again; a truncated download or a wrong
 ``file:checksum`` / ``file:size`` is retried, reported and never recorded or linked as good; the
-404 asset is reported while the rest carries on; ``--delete`` removes what vanished upstream.
+404 asset is reported while the rest carries on; 5xx and 429 answers are retried and redirects
+followed; ``--delete`` removes what vanished upstream.
 """
 
 from __future__ import annotations
@@ -194,3 +195,17 @@ def test_delete_removes_what_vanished_upstream(
     assert pruned.deleted == 2  # the netCDF collection and its item
     assert not list((tmp_path / "dest" / netcdf).rglob("*.json"))
     assert (tmp_path / "dest" / ITEM_PATH).exists()
+
+
+def test_busy_servers_and_moved_files_are_copied_all_the_same(source: Path, tmp_path: Path) -> None:
+    moved = f"/esa-cci-lc/{ITEM}/{ITEM}-change_count.tif"
+    faults = {COG: Script(["500", "429"]), moved: Script([f"redirect:/_moved{moved}"])}
+    with serve_folder(source, faults) as server:
+        report = mirror([f"{server.url}/catalog.json"], _dest(tmp_path), tmp_path / "work", ALL)
+        answers = [(e.path, e.status) for e in server.log if e.path.endswith((COG, moved))]
+    assert report.copied["Asset"] == 5
+    expected = [(COG, 500), (COG, 429), (COG, 200), (moved, 302), (f"/_moved{moved}", 200)]
+    assert sorted(answers) == sorted(expected)
+    for path in (COG, moved):
+        local = path.lstrip("/")
+        assert (tmp_path / "dest" / local).read_bytes() == (source / local).read_bytes()
