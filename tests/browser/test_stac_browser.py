@@ -81,6 +81,35 @@ def test_search_by_words_finds_collections_then_items(
         assert sorted(found) == sorted(forest_items)
 
 
+def test_landing_page_is_titled_from_the_root_catalog(
+    sample: Path, serve: Serve, browse: Browse
+) -> None:
+    root = orjson.loads(sample.read_bytes())
+    with browse(serve(str(sample)), "/") as page:
+        title = page.wait_for("document.querySelector('h1')?.innerText", "the page title")
+        assert title == root["title"]
+        assert root["description"] in page.text()
+
+
+def test_collection_page_offers_free_text_and_sort(
+    sample: Path, serve: Serve, browse: Browse
+) -> None:
+    # GIVEN a collection's page, with its items listed
+    with browse(serve(str(sample)), "/collections/forest.osm") as page:
+        assert "OSM Forest 2020" in results(page, "Item")
+        # WHEN the user opens the filters, THEN words and a sort order are offered
+        page.click("button", "Show Filters")
+        page.wait_for("!!document.querySelector('.filter-freetext')", "a free-text field")
+        page.wait_for("!!document.querySelector('.filter .sort')", "a sort order")
+        # WHEN they look for the year's item by its words, THEN it is the only one listed
+        page.click(".filter-freetext .multiselect")
+        page.type(".filter-freetext input", "2020")
+        page.press("Enter")
+        page.click(".filter button[type=submit]")
+        page.wait_for(f"{RESULTS}.length === 1", "one item listed")
+        assert results(page, "Item") == ["OSM Forest 2020"]
+
+
 def asset_links(page: Page) -> dict[str, str]:
     """Open each asset of an item page as a person would; the href of its download link."""
     titles = page.wait_for(
@@ -128,3 +157,46 @@ def test_item_page_asset_links_open(
         status, head = first_bytes(href)
         assert status in (200, 206), title
         assert head[:4] in (b"II*\x00", b"MM\x00*"), f"{title}: {href} is not a TIFF"
+
+
+def test_catalog_hierarchy_can_be_browsed(fixtures: Path, serve: Serve, browse: Browse) -> None:
+    # GIVEN pystac's test case 1: catalog → 2 country catalogs → 2 area collections each
+    api = serve(str(fixtures / "catalogs/pystac-test-case-1/catalog.json"))
+    with browse(api, "/") as page:
+        # THEN the landing page shows the two sub-catalogs (beside all collections, which STAC
+        # Browser lists from /collections)
+        page.wait_for(
+            f"['country-1', 'country-2'].every(c => {RESULTS}.includes(c))", "the country catalogs"
+        )
+        # WHEN the user opens one, THEN its collections are listed, and only they
+        page.click(".card-title a", "country-1")
+        page.wait_for("document.querySelector('h1')?.innerText === 'country-1'", "country-1")
+        assert sorted(results(page, "Catalog")) == ["area-1-1", "area-1-2"]
+
+
+def test_search_filters_offer_the_indexed_properties(
+    sample: Path, serve: Serve, browse: Browse
+) -> None:
+    # GIVEN the item search form of the sample's API, and the properties its items have values of
+    present = {
+        key
+        for item in sample_items(sample)
+        for key, value in item["properties"].items()
+        if value is not None
+    }
+    with browse(serve(str(sample)), "/search") as page:
+        page.click(".nav-link", "Search for Items")
+        # WHEN the user adds a filter
+        page.click(".tab-pane.active .dropdown-toggle", "Add filter")
+        offered = set(
+            page.wait_for(
+                "[...document.querySelectorAll('.tab-pane.active .dropdown-item .badge')]"
+                ".map(e => e.innerText.trim())",
+                "the properties offered",
+            )
+        )
+        # THEN it offers the properties the items have, beside their id and collection, and
+        # nothing they lack (such as eo:cloud_cover)
+        assert offered - {"id", "collection"} == present
+        # and no schema was fetched from outside (a browser offline would fail there)
+        assert page.errors() == []
