@@ -204,8 +204,16 @@ def search_items(
     (items) or by id (collections). A page token continues the search that issued it only.
     A CQL2 filter the index answers exactly (:mod:`stacsift.query.pushdown`) is one more
     clause; otherwise its pushed-down part narrows the candidates and the exact evaluator
-    checks at most :data:`MAX_SCAN` of them per request.
+    checks at most :data:`MAX_SCAN` of them per request. Queries are made for the format of
+    the opened index (the previous format stays readable).
     """
+    with f.layout(index.manifest.format_version):
+        return _search_items(index, request, predicates, kind)
+
+
+def _search_items(
+    index: OpenIndex, request: SearchRequest, predicates: tuple[Predicate, ...], kind: str
+) -> Page:
     search_id = request.fingerprint()
     if request.token is not None and request.token.search != search_id:
         raise _foreign_token()
@@ -286,7 +294,7 @@ def _after(field: str, value: Value, descending: bool) -> Query:
         raise _foreign_token()
     bound = int(value) if kind == FieldType.Integer else float(value)
     low, high = (None, bound) if descending else (bound, None)
-    ranged = Query.range_query(f.SCHEMA, field, kind, low, high)
+    ranged = Query.range_query(f.schema(), field, kind, low, high)
     return Query.boolean_query([(Occur.Should, ranged), (Occur.Should, missing)])
 
 
@@ -302,7 +310,7 @@ def _native_order(request: SearchRequest, kind: str) -> tuple[str | None, bool] 
     if request.sortby:
         key = request.sortby[0]
         field = NATIVE_SORT.get(key.field)
-        return None if field is None else (field, key.descending)
+        return None if field is None or not f.present(field) else (field, key.descending)
     if request.q and freetext.parse(request.q) is not None:
         return None, True
     return (f.START, True) if kind == f.TYPE_ITEM else (f.ID, False)
@@ -441,7 +449,9 @@ def _by_key(index: OpenIndex, key: str) -> Hit | None:
 def by_term(index: OpenIndex, field: str, value: str) -> Hit | None:
     """The first object whose exact-value ``field`` (``key``, ``href``) is ``value``."""
     searcher = index.searcher()
-    result = searcher.search(Query.term_query(f.SCHEMA, field, value), limit=1)
+    with f.layout(index.manifest.format_version):
+        query = Query.term_query(f.schema(), field, value)
+    result = searcher.search(query, limit=1)
     return _hit(searcher, result.hits[0][1]) if result.hits else None
 
 

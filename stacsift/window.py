@@ -64,7 +64,7 @@ def windowed(
         if width >= high - low:
             return None
         bound = (high - width, None) if descending else (None, low + width)
-        window = Query.range_query(f.SCHEMA, field, FieldType.Integer, *bound)
+        window = Query.range_query(f.schema(), field, FieldType.Integer, *bound)
         result = search(Query.boolean_query([(Occur.Must, query), (Occur.Must, window)]))
         if len(result.hits) > request.limit:  # a full page, and whether another follows
             return result, matched

@@ -26,6 +26,7 @@ from index_builder.report import CrawlReport
 from index_builder.sample import write_sample
 from stacsift.errors import InvalidParameter, StacsiftError
 from stacsift.files import FILES_PREFIX, ServedFolders
+from stacsift.index import schema
 from stacsift.index.reader import IndexReader, open_reader
 from stacsift.index.rejects import newest as newest_rejects
 from stacsift.query import params
@@ -56,6 +57,7 @@ def build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             progress=progress,
         )
         stack.enter_context(crawler)
+        stack.enter_context(schema.layout(getattr(args, "format", schema.FORMAT_VERSION)))
         try:
             result = run_build(
                 args.sources,

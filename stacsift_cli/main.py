@@ -14,6 +14,7 @@ from pathlib import Path
 
 from stacsift import __version__
 from stacsift.errors import StacsiftError
+from stacsift.index.schema import FORMAT_VERSION, READABLE_FORMATS
 from stacsift_cli import commands, mirroring
 
 EXIT_ERROR = 1
@@ -108,6 +109,13 @@ def _build_arguments(build: argparse.ArgumentParser) -> None:
         "--force", action="store_true", help="rebuild and publish even if nothing changed"
     )
     build.add_argument("--cache-dir", type=Path, help="local cache of index files")
+    build.add_argument(
+        "--format",
+        type=int,
+        choices=READABLE_FORMATS,
+        default=FORMAT_VERSION,
+        help="index format to write (the previous one: to test a rollout)",
+    )
     _crawl_arguments(build)
 
 

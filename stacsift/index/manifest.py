@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from stacsift.errors import IndexFormatError, IndexFormatOutdated
-from stacsift.index.schema import FORMAT_VERSION, TANTIVY_VERSION
+from stacsift.index.schema import READABLE_FORMATS, TANTIVY_VERSION, active
 
 MANIFEST_KEY = "index/manifest.json"
 TANTIVY_PREFIX = "index/tantivy/"
@@ -63,27 +63,32 @@ class Manifest:
     sources: list[str]
     stats: dict[str, Any] = field(default_factory=dict)
     format: str = FORMAT_NAME
-    format_version: int = FORMAT_VERSION
+    format_version: int = field(default_factory=active)  # what writers write (schema.layout)
     tantivy_version: str = TANTIVY_VERSION
 
     def to_json(self) -> bytes:
         return orjson.dumps(asdict(self), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
 
     @classmethod
-    def from_json(cls, data: bytes, where: str) -> Manifest:
-        """Parse a manifest, refusing formats this reader cannot open with a clear message."""
+    def from_json(
+        cls, data: bytes, where: str, formats: tuple[int, ...] = READABLE_FORMATS
+    ) -> Manifest:
+        """Parse a manifest, refusing formats other than ``formats`` with a clear message
+        (readers open the current and the previous format; writers only the one they write)."""
         try:
             raw = orjson.loads(data)
         except orjson.JSONDecodeError as err:
             raise IndexFormatError(f"{where} is not valid JSON: {err}") from err
         if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
             raise IndexFormatError(f"{where} is not a stacsift index manifest")
-        if raw.get("format_version") != FORMAT_VERSION:
+        version = raw.get("format_version")
+        if version not in formats or isinstance(version, bool):
             raise _outdated(
                 raw,
-                f"{where} has index format {raw.get('format_version')!r}; this stacsift reads "
-                f"format {FORMAT_VERSION}: rebuild the index (stacsift build --full) or "
-                "upgrade stacsift",
+                f"{where} has index format {version!r}; this stacsift "
+                f"{'reads' if len(formats) > 1 else 'updates'} format "
+                f"{' or '.join(map(str, formats))}: rebuild the index (stacsift build --full) "
+                "or upgrade stacsift",
             )
         if raw.get("tantivy_version") != TANTIVY_VERSION:
             raise _outdated(
@@ -102,6 +107,7 @@ class Manifest:
                 collections={k: CollectionSummary(**v) for k, v in raw["collections"].items()},
                 sources=list(raw["sources"]),
                 stats=dict(raw.get("stats", {})),
+                format_version=int(version),
             )
         except (KeyError, TypeError, ValueError) as err:
             raise IndexFormatError(f"{where} is missing or has a malformed field: {err}") from err

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from stacsift.errors import IndexFormatOutdated, NotFound, PublishConflict, StacsiftError
 from stacsift.index.manifest import MANIFEST_KEY, Manifest, placeholder
+from stacsift.index.schema import active
 from stacsift.store import Bucket, PreconditionFailed
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ def current_manifest(
     except NotFound:
         return None, None
     try:
-        return Manifest.from_json(data, f"{bucket.url}/{MANIFEST_KEY}"), etag
+        where = f"{bucket.url}/{MANIFEST_KEY}"
+        return Manifest.from_json(data, where, (active(),)), etag
     except IndexFormatOutdated as err:
         if not replacing:
             raise

@@ -28,6 +28,7 @@ from stacsift.errors import (
     NotFound,
     StacsiftError,
 )
+from stacsift.index import schema
 from stacsift.index.manifest import MANIFEST_KEY, TANTIVY_PREFIX, Manifest
 from stacsift.index.publish import history_key
 from stacsift.index.stats import KindStats, kind_stats
@@ -53,7 +54,8 @@ class OpenIndex:
     def stats(self, kind: str) -> KindStats:
         """Counts and time ranges of the objects of ``kind``, computed once per generation."""
         if kind not in self._stats:
-            self._stats[kind] = kind_stats(self.searcher(), kind)
+            with schema.layout(self.manifest.format_version):
+                self._stats[kind] = kind_stats(self.searcher(), kind)
         return self._stats[kind]
 
 
@@ -67,6 +69,7 @@ class IndexReader:
         ttl_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        schema.check_tantivy()
         self.bucket = bucket
         self.cache = cache_root(bucket, cache_dir)
         self.ttl = ttl_seconds

@@ -21,7 +21,14 @@ so that deleting the object deletes what it contributed and a stale read never w
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from importlib.metadata import version
+
 import tantivy
+
+from stacsift.errors import IndexFormatError
 
 # Bumped whenever the schema or its meaning changes; readers refuse other versions.
 FORMAT_VERSION = 4
@@ -69,13 +76,23 @@ TYPE_COLLECTION = "collection"
 TYPE_CATALOG = "catalog"  # browsed through the hierarchy (stacsift.hierarchy), never searched
 
 
-def build_schema() -> tantivy.Schema:
+# Fields new in format 4; a format-3 index (still readable) lacks them.
+ADDED_IN_4 = frozenset({TITLE, PROPS, HAS, ORIGIN, *NUMERIC_FIELDS[2:]})
+
+
+def build_schema(version: int = FORMAT_VERSION) -> tantivy.Schema:
+    """The schema of index format ``version`` (the fields of older formats keep their order)."""
     builder = tantivy.SchemaBuilder()
+
+    def wanted(name: str) -> bool:
+        return version >= 4 or name not in ADDED_IN_4
+
     # Exact values are only ever matched, never scored or phrased: no frequencies, no positions.
     for raw in (KEY, TYPE, ID, COLLECTION):
         builder.add_text_field(raw, tokenizer_name="raw", fast=True, index_option="basic")
     builder.add_text_field(TEXT, tokenizer_name="en_stem")
-    builder.add_text_field(TITLE, tokenizer_name="en_stem", index_option="freq")
+    if wanted(TITLE):
+        builder.add_text_field(TITLE, tokenizer_name="en_stem", index_option="freq")
     builder.add_text_field(WORDS, tokenizer_name="default")
     # Numbers are filtered and sorted on their fast fields (tantivy's range queries use them
     # when a field has one); terms for them in the inverted index would cost a third of the
@@ -83,16 +100,57 @@ def build_schema() -> tantivy.Schema:
     for number in (START, END):
         builder.add_integer_field(number, indexed=False, fast=True)
     for number in (XMIN, YMIN, XMAX, YMAX, *NUMERIC_FIELDS):
-        builder.add_float_field(number, indexed=False, fast=True)
-    builder.add_text_field(CELLS, tokenizer_name="raw", index_option="basic")
-    builder.add_text_field(MONTHS, tokenizer_name="raw", index_option="basic")
-    builder.add_text_field(PROPS, tokenizer_name="raw", index_option="basic")
-    builder.add_text_field(HAS, tokenizer_name="raw", index_option="basic")
-    builder.add_text_field(STATE, tokenizer_name="raw", index_option="basic")
-    builder.add_text_field(ORIGIN, tokenizer_name="raw", index_option="basic")
+        if wanted(number):
+            builder.add_float_field(number, indexed=False, fast=True)
+    for terms in (CELLS, MONTHS, PROPS, HAS, STATE, ORIGIN):
+        if wanted(terms):
+            builder.add_text_field(terms, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(HREF, stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_bytes_field(JSON, stored=True)
     return builder.build()
 
 
-SCHEMA = build_schema()
+def check_tantivy(installed: str | None = None) -> None:
+    """Refuse to read or write with a tantivy other than :data:`TANTIVY_VERSION`: its file
+    format is what the index format pins."""
+    found = installed or version("tantivy")
+    if found != TANTIVY_VERSION:
+        raise IndexFormatError(
+            f"stacsift's index format pins tantivy {TANTIVY_VERSION}, but {found} is "
+            f"installed: install tantivy=={TANTIVY_VERSION} (or bump TANTIVY_VERSION with a new "
+            "index format)"
+        )
+
+
+# Readers open this format and the one before, so that functions and indexes roll out in
+# either order (quickwit's "footer trailer rollout"); writers write FORMAT_VERSION, or 3 for
+# tests (``stacsift build --format 3``).
+READABLE_FORMATS = (3, 4)
+SCHEMAS = {version: build_schema(version) for version in READABLE_FORMATS}
+SCHEMA = SCHEMAS[FORMAT_VERSION]
+_ACTIVE: ContextVar[int] = ContextVar("stacsift_index_format", default=FORMAT_VERSION)
+
+
+def active() -> int:
+    """The index format queries and documents are made for (see :func:`layout`)."""
+    return _ACTIVE.get()
+
+
+def schema() -> tantivy.Schema:
+    """The schema of the active format: queries must name fields of the opened index."""
+    return SCHEMAS[_ACTIVE.get()]
+
+
+def present(field: str) -> bool:
+    """Whether the active format has ``field``."""
+    return _ACTIVE.get() >= 4 or field not in ADDED_IN_4
+
+
+@contextmanager
+def layout(version: int) -> Iterator[None]:
+    """Make queries and documents for index format ``version`` within the block."""
+    token = _ACTIVE.set(version)
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)

@@ -48,7 +48,7 @@ class KindStats:
 
 def kind_stats(searcher: tantivy.Searcher, kind: str) -> KindStats:
     """One aggregation over the objects of ``kind``."""
-    query = tantivy.Query.term_query(f.SCHEMA, f.TYPE, kind)
+    query = tantivy.Query.term_query(f.schema(), f.TYPE, kind)
     found = searcher.aggregate(
         query,
         {
@@ -73,7 +73,7 @@ def kind_stats(searcher: tantivy.Searcher, kind: str) -> KindStats:
 
 def _spans(kind: tantivy.Query) -> tantivy.Query:
     """The objects of a kind whose interval is not an instant (see ``grid.month_terms``)."""
-    span = tantivy.Query.term_query(f.SCHEMA, f.MONTHS, grid.SPAN)
+    span = tantivy.Query.term_query(f.schema(), f.MONTHS, grid.SPAN)
     return tantivy.Query.boolean_query([(tantivy.Occur.Must, kind), (tantivy.Occur.Must, span)])
 
 

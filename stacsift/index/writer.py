@@ -11,8 +11,9 @@ from pathlib import Path
 import orjson
 import tantivy
 
+from stacsift.index import schema as f
 from stacsift.index.documents import Document
-from stacsift.index.schema import KEY, SCHEMA
+from stacsift.index.schema import KEY
 
 # tantivy's own bookkeeping files: never part of a published generation.
 _PRIVATE_FILES = frozenset({".managed.json", ".tantivy-meta.lock", ".tantivy-writer.lock"})
@@ -36,9 +37,10 @@ def write_index(
     replace their older versions. tantivy only ever adds files; old segments get a small
     ``.del`` file instead of being rewritten.
     """
+    f.check_tantivy()
     directory.mkdir(parents=True, exist_ok=True)
     if fresh:
-        index = tantivy.Index(SCHEMA, path=str(directory), reuse=False)
+        index = tantivy.Index(f.schema(), path=str(directory), reuse=False)
     else:
         index = tantivy.Index.open(str(directory))
     writer = index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=WRITER_THREADS)
@@ -50,11 +52,19 @@ def write_index(
                 writer.delete_documents_by_term(KEY, key)
         # Added as they come: tantivy's threads index while the next documents are made.
         for document in documents:
-            writer.add_document(tantivy.Document.from_dict(document.fields(), SCHEMA))
+            writer.add_document(tantivy.Document.from_dict(_fields(document), f.schema()))
             count += 1
     writer.commit()
     writer.wait_merging_threads()
     return count
+
+
+def _fields(document: Document) -> dict[str, object]:
+    """The document's fields that the active index format has."""
+    values = document.fields()
+    if f.active() == f.FORMAT_VERSION:
+        return values
+    return {name: value for name, value in values.items() if f.present(name)}
 
 
 class _Pauses:

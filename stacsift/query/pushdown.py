@@ -20,7 +20,6 @@ from tantivy import FieldType, Occur, Query
 
 from stacsift.index import properties
 from stacsift.index import schema as f
-from stacsift.index.schema import SCHEMA
 from stacsift.query import cql2_ast as ast
 from stacsift.query import translate
 
@@ -98,7 +97,7 @@ def _compare(expr: ast.Compare, negated: bool) -> Pushed | None:
 
 def _leaf(name: str, op: str, literal: Any) -> Pushed | None:
     """``name op literal`` for one property and a plain literal."""
-    if _is_number(literal) and name in _NUMERIC:
+    if _is_number(literal) and name in _NUMERIC and f.present(_NUMERIC[name]):
         return Pushed(_number(_NUMERIC[name], op, float(literal)), True)
     if name in _RAW:
         if not isinstance(literal, str) or not literal or op not in ("=", "<>"):
@@ -106,6 +105,8 @@ def _leaf(name: str, op: str, literal: Any) -> Pushed | None:
         term = translate.term_any(_RAW[name], [literal])
         return Pushed(term if op == "=" else _without(term), True)
     if name in ("datetime", "start_datetime", "end_datetime", "geometry"):
+        return _ANY
+    if not f.present(f.PROPS):
         return _ANY
     if isinstance(literal, bool) or (isinstance(literal, str) and literal):
         if op not in ("=", "<>") or (isinstance(literal, str) and len(literal) > 256):
@@ -131,7 +132,7 @@ def _number(field: str, op: str, value: float) -> Query:
     low, high = (value, value) if op == "=" else (None, value) if "<" in op else (value, None)
     inclusive = op in ("=", "<=", ">=")
     return Query.range_query(
-        SCHEMA,
+        f.schema(),
         field,
         FieldType.Float,
         low,
@@ -153,7 +154,7 @@ def _is_null(expr: ast.IsNull, negated: bool) -> Pushed | None:
     name = expr.value.name
     if name in _RAW:
         return Pushed(Query.all_query() if negated else Query.empty_query(), True)
-    if name in ("geometry",):
+    if name == "geometry" or not f.present(f.HAS):
         return _ANY
     has = translate.term_any(f.HAS, [name])
     return Pushed(has if negated else _without(has), True)
@@ -165,12 +166,12 @@ def _like(expr: ast.Like) -> Pushed | None:
         return _ANY
     name = expr.value.name
     prefix = _literal_prefix(expr.pattern)
-    if not prefix or name in _RAW or name in _NUMERIC:
+    if not prefix or name in _RAW or name in _NUMERIC or not f.present(f.PROPS):
         return _ANY
     term = properties.value_term(name, prefix)
     pattern = "".join(translate.regex_literal(ch) for ch in term) + ".*"
     matches = [
-        (Occur.Should, Query.regex_query(SCHEMA, f.PROPS, pattern)),
+        (Occur.Should, Query.regex_query(f.schema(), f.PROPS, pattern)),
         (Occur.Should, translate.term_any(f.PROPS, [properties.long_term(name)])),
     ]
     return Pushed(Query.boolean_query(matches), False)

@@ -15,7 +15,6 @@ from tantivy import FieldType, Occur, Query
 
 from stacsift import grid
 from stacsift.index import schema as f
-from stacsift.index.schema import SCHEMA
 from stacsift.query.freetext import And, Node, Not, Or, Phrase, Word
 
 _STEMMED = (
@@ -84,15 +83,13 @@ def ranked_prefix(text: str, searcher: tantivy.Searcher) -> Query:
     stems = sorted({stem for word, _ in words for stem in _STEMMED.analyze(word)})
     if not stems:
         return matching
-    in_text = [(Occur.Should, Query.term_query(SCHEMA, f.TEXT, stem)) for stem in stems]
-    in_title = [(Occur.Should, Query.term_query(SCHEMA, f.TITLE, stem)) for stem in stems]
-    return Query.boolean_query(
-        [
-            (Occur.Must, matching),
-            (Occur.Should, Query.const_score_query(Query.boolean_query(in_title), TITLE_TIER)),
-            (Occur.Should, Query.boolean_query(in_text)),
-        ]
-    )
+    in_text = [(Occur.Should, Query.term_query(f.schema(), f.TEXT, stem)) for stem in stems]
+    ranked = [(Occur.Must, matching), (Occur.Should, Query.boolean_query(in_text))]
+    if f.present(f.TITLE):  # format 3 has no title field
+        in_title = [(Occur.Should, Query.term_query(f.schema(), f.TITLE, s)) for s in stems]
+        title = Query.const_score_query(Query.boolean_query(in_title), TITLE_TIER)
+        ranked.append((Occur.Should, title))
+    return Query.boolean_query(ranked)
 
 
 def _words_query(text: str) -> Query:
@@ -109,8 +106,8 @@ def _words_query(text: str) -> Query:
 
 def _sequence(field: str, tokens: Sequence[str]) -> Query:
     if len(tokens) == 1:
-        return Query.term_query(SCHEMA, field, tokens[0])
-    return Query.phrase_query(SCHEMA, field, list(tokens))
+        return Query.term_query(f.schema(), field, tokens[0])
+    return Query.phrase_query(f.schema(), field, list(tokens))
 
 
 def _prefix_query(text: str) -> Query:
@@ -119,9 +116,9 @@ def _prefix_query(text: str) -> Query:
     if not tokens:
         return Query.all_query()
     if len(tokens) > 1:
-        return Query.phrase_prefix_query(SCHEMA, f.WORDS, list(tokens))
+        return Query.phrase_prefix_query(f.schema(), f.WORDS, list(tokens))
     pattern = "".join(regex_literal(ch) for ch in tokens[0]) + ".*"
-    return Query.const_score_query(Query.regex_query(SCHEMA, f.WORDS, pattern), 1.0)
+    return Query.const_score_query(Query.regex_query(f.schema(), f.WORDS, pattern), 1.0)
 
 
 def regex_literal(ch: str) -> str:
@@ -136,18 +133,22 @@ MAX_DISJUNCTION_TERMS = 128
 def term_any(field: str, values: Sequence[str]) -> Query:
     """``field`` equals any of ``values`` (raw, exact); unscored."""
     if len(values) > MAX_DISJUNCTION_TERMS:
-        return Query.term_set_query(SCHEMA, field, list(values))
+        return Query.term_set_query(f.schema(), field, list(values))
     if len(values) == 1:
         return Query.const_score_query(_term(field, values[0]), 1.0)
     terms = [(Occur.Should, _term(field, value)) for value in values]
     return Query.const_score_query(Query.boolean_query(terms), 1.0)
 
 
-@lru_cache(maxsize=16_384)
 def _term(field: str, value: str) -> Query:
+    return _format_term(f.active(), field, value)
+
+
+@lru_cache(maxsize=16_384)
+def _format_term(version: int, field: str, value: str) -> Query:
     """One term query; queries are immutable, and filters name the same few thousand cell
-    and month terms over and over, so they are made once."""
-    return Query.term_query(SCHEMA, field, value)
+    and month terms over and over, so they are made once (per index format)."""
+    return Query.term_query(f.SCHEMAS[version], field, value)
 
 
 def type_is(kind: str) -> Query:
@@ -264,8 +265,8 @@ def interval_query(
 
 
 def _float_range(field: str, low: float | None, high: float | None) -> Query:
-    return Query.range_query(SCHEMA, field, FieldType.Float, low, high)
+    return Query.range_query(f.schema(), field, FieldType.Float, low, high)
 
 
 def _int_range(field: str, low: int | None, high: int | None) -> Query:
-    return Query.range_query(SCHEMA, field, FieldType.Integer, low, high)
+    return Query.range_query(f.schema(), field, FieldType.Integer, low, high)
