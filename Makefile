@@ -20,7 +20,7 @@ export SAM_CLI_TELEMETRY := 0
 STAC_ASSET := .cache/stac-asset/venv/bin/python
 
 .PHONY: run install localstack stac-browser browse test lint unit integration browser hostile \
-	bench bench-presign bench-crawl bench-search bench-mirror clean
+	bench bench-presign bench-crawl bench-search bench-mirror bench-reindex clean
 .PHONY: stack-tools ministack package e2e deploy-local run-stack stop-local bench-stack
 
 $(BIN)/python:
@@ -139,6 +139,10 @@ $(STAC_ASSET):
 ## make bench-presign: presign throughput and latency, in-process and over HTTP, beside boto3
 bench-presign: $(STAMP)
 	$(BIN)/python -m bench.presign
+
+## make bench-reindex: upload → searchable latency on LocalStack, bytes per one-item change
+bench-reindex: $(STAMP) localstack
+	$(BIN)/python -m bench.reindex $(BENCH_ARGS)
 
 ## make bench-crawl: crawl items/s on disk, over HTTP and from S3, next to pystac and rustac
 bench-crawl: $(STAMP)

@@ -26,7 +26,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.observability import function_logger, function_metrics
-from functions.s3_events import MalformedEvent, parse_body
+from functions.s3_events import MalformedEvent, ObjectEvent, parse_body
 from stacsift.reindex.apply import Batch, Reindexer
 from stacsift.reindex.objects import Sources
 from stacsift.reindex.watch import Watch
@@ -52,6 +52,7 @@ def create_reindexer(settings: ReindexSettings) -> Reindexer:
 
 def process(reindexer: Reindexer, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Read every record of an SQS ``event``, publish the batch; the partial batch response."""
+    reindexer = reindexer.prefetched([e.url for r in event["Records"] for e in _events(r)])
     batch = Batch()
     times: list[datetime] = []
 
@@ -70,6 +71,13 @@ def process(reindexer: Reindexer, event: dict[str, Any], context: Any = None) ->
     response = process_partial_response(event, record_handler, processor, context)
     _record_metrics(batch, reindexer.publish(batch), times)
     return dict(response)
+
+
+def _events(record: dict[str, Any]) -> list[ObjectEvent]:
+    try:
+        return parse_body(str(record.get("body", "")))
+    except MalformedEvent:
+        return []  # rejected when its record is handled
 
 
 def _record_metrics(batch: Batch, result: UpdateResult | None, times: list[datetime]) -> None:

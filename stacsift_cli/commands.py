@@ -192,6 +192,7 @@ def worker(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         args.queue_url,
         make_reindex_handler(settings),
         batch_size=args.batch_size,
+        window=args.window,
         until_idle=args.until_idle,
     )
     print(f"{stats.messages} messages in {stats.batches} batches; {stats.failed} redelivered")

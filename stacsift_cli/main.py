@@ -81,6 +81,13 @@ def parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "--batch-size", type=_positive, default=10, help="messages per generation (default 10)"
     )
+    worker.add_argument(
+        "--window",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="gather a batch for up to this long after its first message (default 0)",
+    )
     worker.add_argument("--cache-dir", type=Path, help="local cache of index files")
     worker.set_defaults(run=commands.worker)
 

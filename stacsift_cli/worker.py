@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 MAX_MESSAGES = 10  # SQS hands out at most ten messages per receive
 LONG_POLL_SECONDS = 20
+WINDOW_POLL_SECONDS = 0.05
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -53,17 +54,19 @@ def run(
     handler: Handler,
     *,
     batch_size: int = MAX_MESSAGES,
+    window: float = 0.0,
     until_idle: float | None = None,
 ) -> WorkerStats:
     """Poll ``queue_url`` until interrupted, or until it stays empty for ``until_idle`` seconds.
 
-    ``batch_size`` above ten gathers several receives into one batch (as a Lambda event-source
-    mapping with a batching window does): fewer, larger generations under a burst."""
+    ``batch_size`` above ten and a batching ``window`` (seconds) gather several receives into
+    one batch, as a Lambda event-source mapping with a batching window does: fewer, larger
+    generations under a burst, for up to ``window`` more latency."""
     stats = WorkerStats()
     idle_since = time.monotonic()
     while True:
         wait = LONG_POLL_SECONDS if until_idle is None else min(LONG_POLL_SECONDS, until_idle)
-        messages = _receive(sqs, queue_url, batch_size, int(wait))
+        messages = _receive(sqs, queue_url, batch_size, int(wait), window)
         if not messages:
             if until_idle is not None and time.monotonic() - idle_since >= until_idle:
                 return stats
@@ -72,20 +75,31 @@ def run(
         idle_since = time.monotonic()
 
 
-def _receive(sqs: SQSClient, queue_url: str, batch_size: int, wait: int) -> list[MessageTypeDef]:
-    """Up to ``batch_size`` messages: one long poll, then short polls while more are there."""
+def _receive(
+    sqs: SQSClient, queue_url: str, batch_size: int, wait: int, window: float
+) -> list[MessageTypeDef]:
+    """Up to ``batch_size`` messages: a long poll for the first, then more for up to
+    ``window`` seconds (Lambda's ``MaximumBatchingWindowInSeconds``)."""
     messages: list[MessageTypeDef] = []
+    deadline = None
     while len(messages) < batch_size:
+        left = 0.0 if deadline is None else deadline - time.monotonic()
+        if deadline is not None and left <= 0:
+            break
         answer = sqs.receive_message(
             QueueUrl=queue_url,
             MaxNumberOfMessages=min(MAX_MESSAGES, batch_size - len(messages)),
-            WaitTimeSeconds=0 if messages else wait,
+            WaitTimeSeconds=wait if deadline is None else 0,
             MessageSystemAttributeNames=["All"],
         )
         received = answer.get("Messages", [])
-        if not received:
+        if not received and (deadline is None or window == 0):
             break
+        if not received:  # within the window: look again shortly (SQS waits whole seconds)
+            time.sleep(min(WINDOW_POLL_SECONDS, left))
         messages += received
+        if deadline is None:
+            deadline = time.monotonic() + window
     return messages
 
 

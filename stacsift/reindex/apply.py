@@ -12,12 +12,13 @@ compare-and-swap, so concurrent batches never lose each other's changes.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from stacsift.index.origins import ObjectState
 from stacsift.index.rejects import Reject, record
-from stacsift.reindex.objects import Rejected, Sources
+from stacsift.reindex.objects import Prefetched, Reads, Rejected
 from stacsift.reindex.watch import Watch
 from stacsift.store import Bucket
 from stacsift.update import Changes, UpdateResult, apply_objects
@@ -40,10 +41,15 @@ class Reindexer:
     """Reads watched objects and publishes batches of their states to the index at ``root``."""
 
     root: Bucket
-    sources: Sources
+    sources: Reads
     watch: Watch
     cache_dir: Path
     work_dir: Path | None = None
+
+    def prefetched(self, urls: Sequence[str]) -> Reindexer:
+        """This reindexer with the watched ``urls`` already read, concurrently."""
+        watched = sorted({url for url in urls if self.watch.ignores(url) is None})
+        return replace(self, sources=Prefetched(self.sources, watched))
 
     def read(self, url: str, batch: Batch) -> None:
         """Read the object at ``url`` into ``batch``; a store failure raises (transient)."""

@@ -11,9 +11,11 @@ leniently repaired as a crawl would (:mod:`stacsift.stac_objects`) and becomes a
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -71,6 +73,43 @@ class Sources:
         if name not in self._buckets:
             self._buckets[name] = open_bucket(f"s3://{name}", self.store)
         return self._buckets[name], key
+
+
+class Reads(Protocol):
+    """How the reindexer reads objects: :class:`Sources`, or reads made ahead of time."""
+
+    def read(self, url: str) -> Read: ...
+
+    def version(self, url: str) -> Origin | None: ...
+
+
+class Prefetched:
+    """Reads of ``urls`` made concurrently up front (a batch's records are handled one by one,
+    and a store answers many reads at once far faster than in turn). A read's error is raised
+    when that URL is read, so that it fails its own record only."""
+
+    def __init__(self, sources: Reads, urls: Sequence[str], threads: int = 16) -> None:
+        self.sources = sources
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            results = list(pool.map(self._attempt, urls))
+        self._reads = dict(zip(urls, results, strict=True))
+
+    def _attempt(self, url: str) -> Read | StacsiftError:
+        try:
+            return self.sources.read(url)
+        except StacsiftError as err:
+            return err
+
+    def read(self, url: str) -> Read:
+        result = self._reads.pop(url, None)
+        if result is None:
+            return self.sources.read(url)
+        if isinstance(result, StacsiftError):
+            raise result
+        return result
+
+    def version(self, url: str) -> Origin | None:
+        return self.sources.version(url)
 
 
 def origin_of(url: str, info: ObjectInfo) -> Origin:

@@ -4,6 +4,7 @@ late and reordered deliveries, stale reads, poison, transient store failures, de
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -11,11 +12,11 @@ import pytest
 
 from functions.reindex import process
 from stacsift.errors import StoreError
-from stacsift.index.documents import document_key
+from stacsift.index.documents import Origin, document_key
 from stacsift.index.publish import current_manifest
 from stacsift.index.reader import IndexReader
 from stacsift.reindex.apply import Batch
-from stacsift.reindex.objects import Read, Sources
+from stacsift.reindex.objects import Read, Reads
 from stacsift.search import by_term
 from stacsift.settings import StoreSettings
 from tests.integration.conftest import s3_client
@@ -93,17 +94,20 @@ def test_one_poison_record_among_nine_good_ones(watched: Watched) -> None:
     assert "not STAC" in batch.rejects[0].reason
 
 
-class _TimingOut(Sources):
+class _TimingOut:
     """The store times out for one key (an injected fault); every other read is real."""
 
-    def __init__(self, real: Sources, failing: str) -> None:
-        super().__init__(real.store, real.max_bytes)
+    def __init__(self, real: Reads, failing: str) -> None:
+        self.real = real
         self.failing = failing
 
     def read(self, url: str) -> Read:
         if url.endswith(self.failing):
             raise StoreError(f"cannot use {url}: operation timed out")
-        return super().read(url)
+        return self.real.read(url)
+
+    def version(self, url: str) -> Origin | None:
+        return self.real.version(url)
 
 
 def test_a_store_timeout_fails_only_its_record(watched: Watched) -> None:
@@ -112,12 +116,7 @@ def test_a_store_timeout_fails_only_its_record(watched: Watched) -> None:
     for key, item in zip(keys, items, strict=False):
         watched.put(key, item)
     reindexer = watched.reindexer()
-    faulty = type(reindexer)(
-        reindexer.root,
-        _TimingOut(reindexer.sources, keys[2]),
-        reindexer.watch,
-        reindexer.cache_dir,
-    )
+    faulty = replace(reindexer, sources=_TimingOut(reindexer.sources, keys[2]))
     event = sqs_event([s3_body(watched.bucket, key) for key in keys])
     response = process(faulty, event)
     assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][2]["messageId"]}]}
