@@ -67,6 +67,11 @@ deploy-local: $(STAMP) stack-tools ministack
 run-stack: $(STAMP)
 	$(BIN)/python -m infra.stack sample
 
+## make bench-stack: cold/warm search through MiniStack's HTTP API beside `stacsift serve`, and
+## upload-to-searchable time through the deployed event chain
+bench-stack: $(STAMP) stack-tools ministack
+	$(BIN)/python -m bench.stack $(BENCH_ARGS)
+
 ## make stop-local: stop the MiniStack that make deploy-local started
 stop-local: $(STAMP)
 	$(BIN)/python -m infra.stack stop

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from aws_lambda_powertools import Logger
@@ -15,6 +15,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions import snapstart
+from functions.gateway import LocalContext
 from stacsift.errors import (
     GenerationGone,
     IndexUnavailable,
@@ -93,10 +95,25 @@ def base_url(event: APIGatewayProxyEventV2, public_url: str | None = None) -> st
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
-def lambda_handler(build_app: Callable[[], APIGatewayHttpResolver], logger: Logger) -> Handler:
+def lambda_handler(
+    build_app: Callable[[], APIGatewayHttpResolver],
+    logger: Logger,
+    warmup: dict[str, Any] | None = None,
+) -> Handler:
     """A Lambda handler that builds its app on first use (so importing it reads no settings)
-    and logs with the API Gateway request id as correlation id."""
+    and logs with the API Gateway request id as correlation id.
+
+    Under SnapStart the app is built, and answers ``warmup`` if given, before the snapshot, and
+    is built again after a restore (:mod:`functions.snapstart`).
+    """
     app = cache(build_app)
+
+    def prime() -> None:
+        built = app()
+        if warmup is not None:
+            built.resolve(warmup, cast(LambdaContext, LocalContext(function_name="snapstart")))
+
+    snapstart.register(prime, app.cache_clear)
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

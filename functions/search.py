@@ -18,6 +18,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
 
 from functions import openapi, stac_api
+from functions.gateway import to_event
 from functions.http import (
     Handler,
     base_url,
@@ -263,8 +264,14 @@ def make_handler(
     ``reader`` lets a local server share one opened index between functions.
     """
     return lambda_handler(
-        lambda: create_app(settings or SearchSettings.from_env(os.environ), reader), logger
+        lambda: create_app(settings or SearchSettings.from_env(os.environ), reader),
+        logger,
+        warmup=WARMUP,
     )
+
+
+WARMUP = to_event("GET", "/search?limit=1", {"host": "snapstart.invalid"}, b"", "127.0.0.1")
+"""Answered before a SnapStart snapshot: the index is downloaded and opened, a search imported."""
 
 
 handler = make_handler()
