@@ -45,12 +45,23 @@ def dest(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, StoreSett
     return request.getfixturevalue("s3_root"), store
 
 
+_SOURCES: dict[str, list[Crawled]] = {}
+
+
+def _source(url: str) -> list[Crawled]:
+    """The source as crawled, once per test session (both destinations compare with it)."""
+    if url not in _SOURCES:
+        found, report = crawl_all(url)
+        assert report.skipped == []
+        _SOURCES[url] = found
+    return _SOURCES[url]
+
+
 def _check_mirror(source: str, dest: tuple[str, StoreSettings], work: Path) -> None:
     root, store = dest
     bucket = open_bucket(root, store, create=True)
     first = mirror([source], bucket, work, store=store)
-    found, source_report = crawl_all(source)
-    assert source_report.skipped == []
+    found = _source(source)
     assert first.failures == [] and first.crawl.skipped == []
     assert first.total_copied == len(found)
 
@@ -67,8 +78,9 @@ def _check_mirror(source: str, dest: tuple[str, StoreSettings], work: Path) -> N
     assert {key: problems(obj) for key, obj in objects.items() if problems(obj)} == {}
     assert any(info.key.startswith(f"{STATE_DIR}/") for info in bucket.list(STATE_DIR))
 
-    again = mirror([source], bucket, work, store=store)
-    assert (again.total_copied, again.unchanged) == (0, len(found))
+    if store.endpoint is None:  # the state's round trip through a bucket: test_mirror_assets
+        again = mirror([source], bucket, work, store=store)
+        assert (again.total_copied, again.unchanged) == (0, len(found))
 
 
 def test_a_static_catalog_mirrors_whole(
