@@ -3,7 +3,8 @@
 A catalog crawled from a folder has ``file://`` asset hrefs (made absolute by
 :mod:`stacsift.hrefs`), which only the machine that built the index can open. ``stacsift serve``
 serves those folders read-only, so the API hands out ``http://…/files/<folder>/<path>`` instead:
-the folder of each ``file://`` source in the manifest, named by its base name. Only files under
+the folder of each ``file://`` source in the manifest, named by its base name (without leading
+dots). Only files under
 those folders are reachable: no ``.``/``..``/empty/hidden segments, and a path that resolves
 (symlinks followed) outside its folder is not found.
 """
@@ -36,7 +37,7 @@ class ServedFolders:
             folder = Path(unquote(urlsplit(source).path)).parent
             if folder in folders.values():
                 continue
-            name = folder.name or "root"
+            name = folder.name.lstrip(".") or "root"  # ./.stacsift-sample → stacsift-sample
             unique, number = name, 2
             while unique in folders:
                 unique, number = f"{name}-{number}", number + 1

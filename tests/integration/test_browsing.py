@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
-from pystac_client import Client
+from pystac_client import Client, ItemSearch
 
 from functions.gateway import make_server
 from functions.search import make_handler
@@ -132,3 +132,10 @@ def test_self_link_of_a_collection_search_keeps_q(sample_url: str) -> None:
     _, found = get(f"{sample_url}/collections?q=Forest*")
     self_href = next(lk["href"] for lk in found["links"] if lk["rel"] == "self")
     assert "q=Forest%2A" in self_href or "q=Forest*" in self_href
+
+
+def test_pystac_client_searches_words_through_the_search_url(sample_url: str) -> None:
+    # pystac-client's Client.search has no q: the free text goes in the search URL (GET)
+    search = ItemSearch(f"{sample_url}/search?q=woodland", method="GET", datetime="2020/2021")
+    found = sorted(item.id for item in search.items())
+    assert found == ["forest.osm_2020", "forest.osm_2021"]

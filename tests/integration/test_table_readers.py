@@ -7,6 +7,7 @@ Parts of different collections have different columns (the sample's forest.osm h
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import unquote
 
 import duckdb
 import geopandas as gpd
@@ -73,3 +74,11 @@ def test_polars_reads_the_parts(parts: list[str]) -> None:
     frame = pl.concat([pl.read_parquet(p) for p in parts], how="diagonal_relaxed")
     assert frame.height == expected_rows()
     assert set(frame["collection"]) >= {"forest.osm", "esa-cci-lc"}
+
+
+def test_rows_have_absolute_asset_hrefs(parts: list[str]) -> None:
+    esa = pq.read_table(next(p for p in parts if "/esa-cci-lc/" in p)).to_pylist()
+    cog_item = next(row for row in esa if row["assets"].get("lccs_class"))
+    href = cog_item["assets"]["lccs_class"]["href"]
+    assert href.startswith("file:///")
+    assert Path(unquote(href.removeprefix("file://"))).is_file()
