@@ -29,8 +29,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import obstore
@@ -202,11 +201,10 @@ def ratio(name: str, ours: float, theirs: float | None) -> None:
         print(f"  stacsift / {name}: {ours / theirs:.2f}x ({100 * ours / theirs:.0f}%)")
 
 
-@contextmanager
-def numbered(base: str) -> Iterator[Callable[[], str]]:
+def numbered(base: str) -> Callable[[], str]:
     """Fresh destination names, one per run."""
     counter = iter(range(1_000_000))
-    yield lambda: f"{base}/run-{next(counter)}"
+    return lambda: f"{base}/run-{next(counter)}"
 
 
 # -- the benchmarks ------------------------------------------------------------------------------
@@ -219,33 +217,33 @@ def bench_json(tmp: Path, args: argparse.Namespace) -> None:
     print(f"JSON: {objects:,} objects (1 catalog, 20 collections, {args.items:,} items)")
     local, work = StoreSettings(), tmp / "work"
     print("(a) to a folder")
-    with numbered(str(tmp / "out")) as dest:
-        ours = measure(
-            "stacsift mirror",
-            "objects/s",
-            rate(lambda: stacsift_mirror(root, dest(), local, work)),
-            args.runs,
-        )
-        theirs = measure(
-            "pystac Catalog.save", "objects/s", rate(lambda: pystac_save(root, dest())), args.runs
-        )
+    dest = numbered(str(tmp / "out"))
+    ours = measure(
+        "stacsift mirror",
+        "objects/s",
+        rate(lambda: stacsift_mirror(root, dest(), local, work)),
+        args.runs,
+    )
+    theirs = measure(
+        "pystac Catalog.save", "objects/s", rate(lambda: pystac_save(root, dest())), args.runs
+    )
     ratio("pystac", ours, theirs)
     print("(b) to S3 (moto)")
     with moto_bucket(tmp / "empty") as (bucket, settings, store):
         writer = ObstoreWriter(store, bucket)
-        with numbered(f"s3://{bucket}") as dest:
-            ours = measure(
-                "stacsift mirror",
-                "objects/s",
-                rate(lambda: stacsift_mirror(root, dest(), settings, work)),
-                args.s3_runs,
-            )
-            theirs = measure(
-                "pystac Catalog.save",
-                "objects/s",
-                rate(lambda: pystac_save(root, dest(), writer)),
-                args.s3_runs,
-            )
+        dest = numbered(f"s3://{bucket}")
+        ours = measure(
+            "stacsift mirror",
+            "objects/s",
+            rate(lambda: stacsift_mirror(root, dest(), settings, work)),
+            args.s3_runs,
+        )
+        theirs = measure(
+            "pystac Catalog.save",
+            "objects/s",
+            rate(lambda: pystac_save(root, dest(), writer)),
+            args.s3_runs,
+        )
     ratio("pystac", ours, theirs)
 
 
@@ -272,54 +270,53 @@ def copy_assets(
         url = f"{base}/catalog.json"
         source = HTTPStore.from_url(base, client_options={"allow_http": True})
         print("(c) to a folder")
-        with numbered(str(tmp / f"out-{uuid.uuid4().hex[:6]}")) as dest:
-            ours = measure(
-                "stacsift mirror",
+        dest = numbered(str(tmp / f"out-{uuid.uuid4().hex[:6]}"))
+        ours, plain = side_by_side(
+            lambda: stacsift_mirror(url, dest(), local, work, "all"),
+            lambda: obstore_copy(source, paths, _local(dest())),
+            total,
+            args.runs,
+        )
+        other = None
+        if STAC_ASSET.exists():
+            other = measure(
+                "stac-asset",
                 "MB/s",
-                rate(lambda: _mb(stacsift_mirror(url, dest(), local, work, "all"), total)),
+                lambda: megabytes / stac_asset_seconds(url, Path(dest())),
                 args.runs,
             )
-            plain = measure(
-                "obstore copy",
-                "MB/s",
-                rate(lambda: obstore_copy(source, paths, _local(dest())) / 1e6),
-                args.runs,
-            )
-            other = None
-            if STAC_ASSET.exists():
-                other = measure(
-                    "stac-asset",
-                    "MB/s",
-                    lambda: megabytes / stac_asset_seconds(url, Path(dest())),
-                    args.runs,
-                )
-            else:
-                print("  stac-asset             n/a: `make bench-mirror` makes its virtualenv")
+        else:
+            print("  stac-asset             n/a: `make bench-mirror` makes its virtualenv")
         ratio("obstore copy", ours, plain)
         ratio("stac-asset", ours, other)
         print("(d) to S3 (moto)")
         with moto_bucket(tmp / "empty") as (bucket, settings, _):
-            with numbered(f"s3://{bucket}") as dest:
-                ours = measure(
-                    "stacsift mirror",
-                    "MB/s",
-                    rate(lambda: _mb(stacsift_mirror(url, dest(), settings, work, "all"), total)),
-                    args.s3_runs,
-                )
-            plain = measure(
-                "obstore copy",
-                "MB/s",
-                rate(lambda: obstore_copy(source, paths, _prefixed(bucket, settings)) / 1e6),
+            dest = numbered(f"s3://{bucket}")
+            ours, plain = side_by_side(
+                lambda: stacsift_mirror(url, dest(), settings, work, "all"),
+                lambda: obstore_copy(source, paths, _prefixed(bucket, settings)),
+                total,
                 args.s3_runs,
             )
         print("  stac-asset             n/a: it downloads to a local folder only")
         ratio("obstore copy", ours, plain)
 
 
-def _mb(copied: int, total: int) -> float:
-    if copied == 0:
-        raise RuntimeError("nothing was copied")
-    return total / 1e6
+def side_by_side(
+    ours: Callable[[], int], plain: Callable[[], int], total: int, runs: int
+) -> tuple[float, float]:
+    """MB/s of a stacsift mirror (``ours``: objects written) and of a plain obstore copy
+    (``plain``: bytes copied) of the same ``total`` bytes of assets."""
+
+    def mirrored() -> float:
+        if ours() == 0:
+            raise RuntimeError("nothing was copied")
+        return total / 1e6
+
+    return (
+        measure("stacsift mirror", "MB/s", rate(mirrored), runs),
+        measure("obstore copy", "MB/s", rate(lambda: plain() / 1e6), runs),
+    )
 
 
 def _local(dest: str) -> LocalStore:
