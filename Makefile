@@ -141,6 +141,11 @@ $(STAC_ASSET):
 	$(PYTHON) -m venv .cache/stac-asset/venv
 	$(STAC_ASSET) -m pip install --quiet 'stac-asset>=0.4,<0.5'
 
+## make bench-search: every search query class at SIZES items (indexes cached in .cache/bench)
+SIZES ?= 20000,200000
+bench-search: $(BENCH_STAMP)
+	$(BIN)/python -m bench.search --sizes $(SIZES)
+
 ## make bench-presign: presign throughput and latency, in-process and over HTTP, beside boto3
 bench-presign: $(STAMP)
 	$(BIN)/python -m bench.presign

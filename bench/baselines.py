@@ -50,8 +50,8 @@ def whoosh_index(items: list[dict[str, Any]], folder: Path) -> Callable[[str], l
     return search
 
 
-def duckdb_query(root: Path) -> Callable[[str, str], list[Any]]:
-    """bbox+datetime over the GeoParquet parts the manifest lists (top 10 ids)."""
+def duckdb_connection(root: Path) -> Any:
+    """A DuckDB connection with the view ``items`` over the table's GeoParquet parts."""
     import duckdb
 
     manifest = orjson.loads((root / "index/manifest.json").read_bytes())
@@ -60,22 +60,7 @@ def duckdb_query(root: Path) -> Callable[[str, str], list[Any]]:
     connection.execute(
         f"CREATE VIEW items AS SELECT * FROM read_parquet({parts!r}, union_by_name=true)"
     )
-
-    def query(bbox: str, interval: str) -> list[Any]:
-        west, south, east, north = (float(v) for v in bbox.split(","))
-        start, _, end = interval.partition("/")
-        sql = (
-            "SELECT id FROM items WHERE bbox.xmin <= ? AND bbox.xmax >= ? AND bbox.ymin <= ? "
-            "AND bbox.ymax >= ? AND datetime >= CAST(? AS TIMESTAMPTZ)"
-            + (" AND datetime <= CAST(? AS TIMESTAMPTZ)" if end not in ("", "..") else "")
-            + " ORDER BY datetime DESC LIMIT 10"
-        )
-        values: list[Any] = [east, west, north, south, start]
-        if end not in ("", ".."):
-            values.append(end)
-        return connection.execute(sql, values).fetchall()
-
-    return query
+    return connection
 
 
 @contextmanager
