@@ -36,6 +36,11 @@ class StoreSettings:
     """Unsigned requests for public buckets (``AWS_SKIP_SIGNATURE=true``)."""
     timeout_seconds: float = 30.0
     """Per-request timeout (``STACSIFT_STORE_TIMEOUT``)."""
+    container_credentials_uri: str | None = None
+    """Where credentials are served without static keys (``AWS_CONTAINER_CREDENTIALS_FULL_URI``):
+    how Lambda hands them to SnapStart functions."""
+    container_token: str | None = field(default=None, repr=False)
+    """The ``Authorization`` that endpoint wants (``AWS_CONTAINER_AUTHORIZATION_TOKEN``)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> StoreSettings:
@@ -47,6 +52,8 @@ class StoreSettings:
             session_token=env.get("AWS_SESSION_TOKEN") or None,
             skip_signature=_flag(env.get("AWS_SKIP_SIGNATURE", "")),
             timeout_seconds=_positive_float(env, "STACSIFT_STORE_TIMEOUT", 30.0),
+            container_credentials_uri=env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI") or None,
+            container_token=env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN") or None,
         )
 
 

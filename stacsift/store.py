@@ -29,6 +29,7 @@ from obstore.exceptions import (
 )
 from obstore.store import LocalStore, ObjectStore, S3Store
 
+from stacsift.credentials import container_provider
 from stacsift.errors import InvalidParameter, NotFound, StacsiftError, StoreError
 from stacsift.settings import StoreSettings
 
@@ -259,6 +260,7 @@ def _s3_store(bucket: str, prefix: str, settings: StoreSettings) -> S3Store:
             config=config,
             client_options=client_options,
             retry_config=retry,
+            credential_provider=container_provider(settings),
         )
     except (BaseError, ValueError) as err:
         raise StoreError(f"cannot open s3://{bucket}/{prefix}: {_first_line(err)}") from err

@@ -18,6 +18,7 @@ import obstore
 from obstore.exceptions import BaseError
 from obstore.store import S3Store
 
+from stacsift.credentials import container_provider
 from stacsift.errors import InvalidHref, StoreError
 from stacsift.settings import StoreSettings
 from stacsift.signing.hrefs import ObjectRef
@@ -117,7 +118,12 @@ class ObstoreSigner:
             config["request_payer"] = True
         options: ClientConfig = {"allow_http": (ref.endpoint or "").startswith("http://")}
         try:
-            return S3Store(ref.bucket, config=config, client_options=options)
+            return S3Store(
+                ref.bucket,
+                config=config,
+                client_options=options,
+                credential_provider=container_provider(s),
+            )
         except (BaseError, ValueError) as err:
             raise StoreError(f"cannot sign for bucket {ref.bucket}: {_reason(err)}") from None
 
