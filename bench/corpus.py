@@ -11,15 +11,19 @@ import argparse
 import shutil
 import time
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 
 from bench.synthetic import collections, items
 from index_builder.build import build_objects
 from index_builder.crawl import Crawled, CrawlReport
+from stacsift.index.documents import to_document
 from stacsift.index.schema import FORMAT_VERSION
 from stacsift.settings import StoreSettings
-from stacsift.store import open_bucket
+from stacsift.store import Bucket, open_bucket
+from stacsift.update import Changes, apply_changes
 
+CHUNK = 200_000
 CACHE = Path(__file__).resolve().parent.parent / ".cache" / "bench"
 
 
@@ -32,17 +36,27 @@ def root(count: int) -> Path:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     started = time.perf_counter()
-    build_objects(
-        _objects(count),
-        ["synthetic"],
-        open_bucket(str(staging / "root"), StoreSettings(), create=True),
-        CrawlReport(),
-        staging,
-    )
+    bucket = open_bucket(str(staging / "root"), StoreSettings(), create=True)
+    if count <= CHUNK:
+        build_objects(_objects(count), ["synthetic"], bucket, CrawlReport(), staging)
+    else:
+        _build_in_chunks(count, bucket, staging)
     (staging / "root").rename(folder)
     shutil.rmtree(staging, ignore_errors=True)
     print(f"  built {count:,} items in {time.perf_counter() - started:.0f} s: {folder}")
     return folder
+
+
+def _build_in_chunks(count: int, bucket: Bucket, work: Path) -> None:
+    """Generations of :data:`CHUNK` items each: one build of millions holds them all in
+    memory (2,000,000 items passed 17 GB); the index then has more segments than one build
+    would give it."""
+    documents = (to_document(item) for item in items(count))
+    first = [to_document(c) for c in collections()]
+    while chunk := first + list(islice(documents, CHUNK)):
+        apply_changes(bucket, Changes(chunk, replace=bool(first)), work / "cache", work)
+        first = []
+        print(f"  … {bucket.url}: another {len(chunk):,} documents", flush=True)
 
 
 def _objects(count: int) -> Iterator[Crawled]:
