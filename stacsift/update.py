@@ -50,7 +50,8 @@ from stacsift.index.publish import commit, upload
 from stacsift.index.reader import blob_path, cache_root, link_generation
 from stacsift.index.writer import gc_paused, referenced_files, write_index
 from stacsift.store import Bucket
-from stacsift.table import LocalPart, merge_part, part_folder
+from stacsift.table import LocalPart, part_folder
+from stacsift.table_shards import Rewritten, rewrite
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ def _stage(
     with ThreadPoolExecutor(max_workers=1) as pool:
         table = pool.submit(_table, bucket, base, changes, cache, work / "table", build_id)
         write_index(index_dir, changes.upserts, deletes=changes.deletes, fresh=base is None)
-        parts, summaries, warnings = table.result()
+        parts, replaced, summaries, warnings = table.result()
     meta_key = f"{TANTIVY_PREFIX}meta-{build_id}.json"
     kept = {PurePosixPath(e.key).name: e.key for e in base.tantivy_files} if base else {}
     entries = [
@@ -162,14 +163,14 @@ def _stage(
     known = set(kept.values())
     uploads = {e.key: index_dir / PurePosixPath(e.key).name for e in entries if e.key not in known}
     uploads[meta_key] = index_dir / "meta.json"
-    uploads |= {key: part.path for key, part in parts.items()}
+    uploads |= {key: part.path for key, (part, _, _) in parts.items()}
     sent = upload(bucket, uploads)
     manifest = Manifest(
         generation=(previous.generation + 1) if previous else 1,
         created=datetime.now(UTC).isoformat(),
         tantivy_meta=meta_key,
         tantivy_files=entries,
-        table_parts=_part_list(base, parts, summaries),
+        table_parts=_part_list(base, parts, replaced),
         collections=summaries,
         sources=sorted({*(base.sources if base else []), *changes.sources}),
         stats=changes.stats
@@ -181,7 +182,7 @@ def _stage(
         },
     )
     seed = {blob_path(cache, e.key): uploads[e.key] for e in entries if e.key not in known}
-    seed |= {_part_cache_path(cache, key): part.path for key, part in parts.items()}
+    seed |= {_part_cache_path(cache, key): part.path for key, (part, _, _) in parts.items()}
     return _Staged(work, manifest, len(uploads), sent, warnings, seed)
 
 
@@ -222,8 +223,14 @@ def _table(
     cache: Path,
     work: Path,
     build_id: str,
-) -> tuple[dict[str, LocalPart], dict[str, CollectionSummary], list[tuple[str, str]]]:
-    """New parts for the affected collections, the collection summaries after the change, and
+) -> tuple[
+    dict[str, tuple[LocalPart, int, int]],
+    set[str],
+    dict[str, CollectionSummary],
+    list[tuple[str, str]],
+]:
+    """New parts for the affected collections (by key: the part, its shard and the shard
+    count), the keys of the parts they replace, the collection summaries after the change, and
     the collections the GeoParquet writer refused (with the reason).
 
     Items without geometry are indexed but have no table row: stac-geoparquet needs one."""
@@ -233,26 +240,32 @@ def _table(
         kind, collection, _ = parse_key(key)
         if kind == f.TYPE_COLLECTION:
             summaries.pop(collection, None)
-    parts: dict[str, LocalPart] = {}
+    parts: dict[str, tuple[LocalPart, int, int]] = {}  # key → (part, shard, shards)
+    replaced: set[str] = set()
     warnings: list[tuple[str, str]] = []
     for collection in sorted(set(new_items) | set(dropped)):
         old = [p for p in (base.table_parts if base else []) if p.collection == collection]
-        paths = [_cached_part(bucket, p, cache) for p in old]
         try:
-            part = merge_part(
-                work / collection_key(collection),
+            done = rewrite(
                 collection,
-                paths,
+                old,
                 dropped[collection],
                 new_items.get(collection, []),
                 collection_json.get(collection),
+                lambda p: _cached_part(bucket, p, cache),
+                work / collection_key(collection),
             )
         except (pa.ArrowException, ValueError, TypeError, KeyError) as err:
             warnings.append((collection, f"the GeoParquet writer refused its items: {err}"))
-            part = None
-        summaries[collection] = _summary(part)
-        if part is not None:
-            parts[f"{TABLE_PREFIX}{part_folder(collection)}/part-{build_id}.parquet"] = part
+            done = Rewritten(replaced=old, whole=True)
+        replaced |= {p.key for p in done.replaced}
+        untouched = sum(p.rows for p in old if p.key not in replaced)
+        summaries[collection] = _summary(
+            done, untouched, None if done.whole else summaries.get(collection)
+        )
+        for shard, part in done.parts.items():
+            key = f"{TABLE_PREFIX}{part_folder(collection)}/part-{build_id}-{shard}.parquet"
+            parts[key] = (part, shard, done.shards)
     for collection in collection_json:
         summaries.setdefault(collection, CollectionSummary(0, None, [None, None]))
     kept = {
@@ -260,7 +273,7 @@ def _table(
         for k, v in sorted(summaries.items())
         if v.items or k in collection_json or k in (base.collections if base else {})
     }
-    return parts, kept, warnings
+    return parts, replaced, kept, warnings
 
 
 def _table_changes(
@@ -286,23 +299,46 @@ def _table_changes(
 
 
 def _part_list(
-    base: Manifest | None, parts: dict[str, LocalPart], summaries: dict[str, CollectionSummary]
+    base: Manifest | None, parts: dict[str, tuple[LocalPart, int, int]], replaced: set[str]
 ) -> list[TablePart]:
-    touched = {p.collection for p in parts.values()} | {
-        c for c, s in summaries.items() if s.items == 0
-    }
-    kept = [p for p in (base.table_parts if base else []) if p.collection not in touched]
+    kept = [p for p in (base.table_parts if base else []) if p.key not in replaced]
     new = [
-        TablePart(key, part.collection, part.rows, part.path.stat().st_size)
-        for key, part in parts.items()
+        TablePart(key, part.collection, part.rows, part.path.stat().st_size, shard, shards)
+        for key, (part, shard, shards) in parts.items()
     ]
     return sorted(kept + new, key=lambda p: (p.collection, p.key))
 
 
-def _summary(part: LocalPart | None) -> CollectionSummary:
-    if part is None:
-        return CollectionSummary(0, None, [None, None])
-    return CollectionSummary(part.rows, part.bbox, part.interval, part.queryables)
+def _summary(
+    done: Rewritten, kept_rows: int, previous: CollectionSummary | None
+) -> CollectionSummary:
+    """The collection's figures after a rewrite: exact when it was rewritten whole, else the
+    previous extent widened by the new parts (deleted items do not shrink it until then)."""
+    parts = list(done.parts.values())
+    rows = kept_rows + sum(p.rows for p in parts)
+    boxes = [p.bbox for p in parts] + ([previous.bbox] if previous else [])
+    starts = [p.interval[0] for p in parts] + ([previous.interval[0]] if previous else [])
+    ends = [p.interval[1] for p in parts] + ([previous.interval[1]] if previous else [])
+    queryables = dict(previous.queryables) if previous else {}
+    for part in parts:
+        queryables |= part.queryables
+    return CollectionSummary(
+        rows,
+        _union([b for b in boxes if b is not None]),
+        [min((s for s in starts if s), default=None), max((e for e in ends if e), default=None)],
+        queryables,
+    )
+
+
+def _union(boxes: list[list[float]]) -> list[float] | None:
+    if not boxes:
+        return None
+    return [
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    ]
 
 
 def _cached_part(bucket: Bucket, part: TablePart, cache: Path) -> Path:

@@ -37,6 +37,11 @@ class TablePart:
     collection: str
     rows: int
     size: int
+    shard: int = 0
+    """Which of the collection's parts this is: its items' ids hash to it
+    (:mod:`stacsift.table_shards`)."""
+    shards: int = 1
+    """How many parts the collection's items are split into."""
 
 
 @dataclass(frozen=True)
