@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,9 +17,7 @@ import pytest
 from tests.browser import chromium, site
 from tests.browser.chromium import Browser, Page
 from tests.browser.site import DIST
-from tests.integration.conftest import free_port, wait_for_port
-
-CLI = [sys.executable, "-m", "stacsift_cli.main"]
+from tests.support.serving import CLI, stacsift_serve
 
 Serve = Callable[[str], str]
 Browse = Callable[[str, str], AbstractContextManager[Page]]
@@ -51,28 +48,16 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
 @pytest.fixture(scope="session")
 def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     """Factory: ``stacsift build SOURCE`` then ``stacsift serve`` it, once per source; its URL."""
-    servers: dict[str, tuple[str, subprocess.Popen[bytes]]] = {}
+    urls: dict[str, str] = {}
+    with ExitStack() as servers:
 
-    def start(source: str) -> str:
-        if source not in servers:
-            work = tmp_path_factory.mktemp("served")
-            root = str(work / "root")
-            subprocess.run([*CLI, "build", source, "--root", root], check=True, capture_output=True)
-            port = free_port()
-            with (work / "serve.log").open("wb") as log:
-                process = subprocess.Popen(
-                    [*CLI, "serve", "--root", root, "--port", str(port)],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            servers[source] = (f"http://127.0.0.1:{port}/", process)
-            wait_for_port(port, process)
-        return servers[source][0]
+        def start(source: str) -> str:
+            if source not in urls:
+                work = tmp_path_factory.mktemp("served")
+                urls[source] = servers.enter_context(stacsift_serve(source, work)) + "/"
+            return urls[source]
 
-    yield start
-    for _, process in servers.values():
-        process.terminate()
-        process.wait(timeout=10)
+        yield start
 
 
 @pytest.fixture(scope="session")

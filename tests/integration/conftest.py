@@ -215,24 +215,9 @@ def s3_client(store: StoreSettings) -> S3Client:
 def sample_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """A real ``stacsift serve`` process over the freshly built sample, as ``make run`` does:
     yields its URL and the sample's ``catalog.json``."""
+    from tests.support.serving import CLI, stacsift_serve  # it imports this module
+
     work = tmp_path_factory.mktemp("run")
-    cli = [sys.executable, "-m", "stacsift_cli.main"]
-    subprocess.run([*cli, "sample", str(work / "sample")], check=True, capture_output=True)
-    subprocess.run(
-        [*cli, "build", str(work / "sample/catalog.json"), "--root", str(work / "root")],
-        check=True,
-        capture_output=True,
-    )
-    port = free_port()
-    with (work / "serve.log").open("wb") as log:
-        process = subprocess.Popen(
-            [*cli, "serve", "--root", str(work / "root"), "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}", work / "sample/catalog.json"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    subprocess.run([*CLI, "sample", str(work / "sample")], check=True, capture_output=True)
+    with stacsift_serve(str(work / "sample/catalog.json"), work) as url:
+        yield url, work / "sample/catalog.json"
