@@ -27,7 +27,7 @@ import orjson
 
 from bench import baselines, corpus
 from bench.synthetic import items
-from bench.timing import median, p50_p99_ms, percentile, samples
+from bench.timing import median, p50_p99_ms, percentile, samples, timed
 from functions.gateway import LocalContext, to_event
 from functions.search import make_handler
 from stacsift.settings import SearchSettings
@@ -93,22 +93,25 @@ def _deep_target(call: Call, query: GET | dict[str, Any], page: int = 100) -> st
     return target
 
 
-def measure(call: Call, repeats: int) -> dict[str, list[float]]:
-    """Wall-clock seconds per query class, calling ``call`` on API requests."""
-    times: dict[str, list[float]] = {}
+def measure(call: Call, repeats: int) -> dict[str, tuple[list[float], list[float]]]:
+    """(wall-clock, CPU) seconds per query class, calling ``call`` on API requests."""
+    times: dict[str, tuple[list[float], list[float]]] = {}
     for name, queries in QUERIES.items():
-        found: list[float] = []
+        walls: list[float] = []
+        cpus: list[float] = []
         for query in queries:
             if name == "page 100":
                 method, target, body = "GET", _deep_target(call, query), b""
             else:
                 method, target, body = _request(query)
-            found += samples(_bound(call, method, target, body), repeats)
-        times[name] = found
+            wall, cpu = timed(_bound(call, method, target, body), repeats)
+            walls += wall
+            cpus += cpu
+        times[name] = walls, cpus
     return times
 
 
-def in_process(root: Path, work: Path) -> dict[str, list[float]]:
+def in_process(root: Path, work: Path) -> dict[str, tuple[list[float], list[float]]]:
     handle = make_handler(SearchSettings(root=str(root), cache_dir=work / "cache-inproc"))
     context = LocalContext(aws_request_id="bench")
 
@@ -126,7 +129,7 @@ def _bound(fn: Callable[..., object], *args: object) -> Callable[[], object]:
     return lambda: fn(*args)
 
 
-def over_http(root: Path, work: Path) -> dict[str, list[float]]:
+def over_http(root: Path, work: Path) -> dict[str, tuple[list[float], list[float]]]:
     port = free_port()
     with (work / "serve.log").open("wb") as log:
         process = subprocess.Popen(
@@ -164,16 +167,20 @@ def over_http(root: Path, work: Path) -> dict[str, list[float]]:
         process.wait(timeout=10)
 
 
-def duckdb_times(root: Path) -> dict[str, list[float]]:
-    """DuckDB over the GeoParquet parts the manifest lists, per class it can answer."""
+def duckdb_times(root: Path) -> dict[str, tuple[list[float], list[float]]]:
+    """DuckDB over the GeoParquet parts the manifest lists, per class it can answer (its CPU
+    time counts every thread DuckDB runs)."""
     connect = baselines.duckdb_connection(root)
-    times: dict[str, list[float]] = {}
+    times: dict[str, tuple[list[float], list[float]]] = {}
     for name, wheres in DUCKDB.items():
-        found: list[float] = []
+        walls: list[float] = []
+        cpus: list[float] = []
         for where in wheres:
             sql = f"SELECT id FROM items WHERE {where} ORDER BY datetime DESC LIMIT 10"
-            found += samples(_bound(lambda q: connect.execute(q).fetchall(), sql), REPEATS)
-        times[name] = found
+            wall, cpu = timed(_bound(lambda q: connect.execute(q).fetchall(), sql), REPEATS)
+            walls += wall
+            cpus += cpu
+        times[name] = walls, cpus
     return times
 
 
@@ -188,22 +195,34 @@ def index_size(root: Path, count: int) -> None:
     )
 
 
-def report(count: int, figures: dict[str, dict[str, list[float]]], first: dict[str, float]) -> None:
-    """One line per class: in-process and HTTP p50/p99, DuckDB p50, and p50 / the first size's."""
+Figures = dict[str, dict[str, tuple[list[float], list[float]]]]
+
+
+def report(figures: Figures, first: dict[str, float]) -> None:
+    """One line per class: in-process wall p50/p99 and CPU p50, HTTP wall p50/p99, DuckDB wall
+    and CPU p50, and the in-process CPU p50 as a multiple of the first size's (CPU time, as
+    the machine may be busy with other work)."""
     print(
-        f"  {'class':16s} {'in-process p50/p99 ms':>22s} {'HTTP p50/p99 ms':>20s} "
-        f"{'DuckDB p50':>11s} {'x first size':>12s}"
+        f"  {'class':16s} {'in-process wall p50/p99':>24s} {'CPU p50':>8s} "
+        f"{'HTTP wall p50/p99':>18s} {'DuckDB wall/CPU p50':>20s} {'CPU x first':>11s}   (ms)"
     )
     for name in QUERIES:
-        inproc, http_ = figures["in-process"][name], figures["http"][name]
-        p50 = percentile(inproc, 0.5)
-        duck = figures["duckdb"].get(name)
+        wall, cpu = figures["in-process"][name]
+        http_wall, _ = figures["http"][name]
+        p50 = percentile(cpu, 0.5)
         first.setdefault(name, p50)
+        duck = figures["duckdb"].get(name)
+        duck_text = (
+            ""
+            if duck is None
+            else f"{percentile(duck[0], 0.5) * 1e3:9.2f} /{percentile(duck[1], 0.5) * 1e3:8.2f}"
+        )
+        wall50, wall99 = percentile(wall, 0.5) * 1e3, percentile(wall, 0.99) * 1e3
         print(
-            f"  {name:16s} {p50 * 1e3:10.2f} / {percentile(inproc, 0.99) * 1e3:8.2f} "
-            f"{percentile(http_, 0.5) * 1e3:9.2f} / {percentile(http_, 0.99) * 1e3:8.2f} "
-            f"{'' if duck is None else f'{percentile(duck, 0.5) * 1e3:11.2f}':>11s} "
-            f"{p50 / first[name]:11.1f}x"
+            f"  {name:16s} {wall50:12.2f} /{wall99:9.2f} "
+            f"{p50 * 1e3:8.2f} {percentile(http_wall, 0.5) * 1e3:8.2f} /"
+            f"{percentile(http_wall, 0.99) * 1e3:8.2f} {duck_text:>20s} "
+            f"{p50 / first[name] if first[name] else 0:10.1f}x"
         )
 
 
@@ -271,7 +290,7 @@ def import_time(runs: int = 7) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="20000,200000")
-    parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument("--no-whoosh", action="store_true", help="skip the text baseline")
     parser.add_argument("--no-cold-start", action="store_true")
     args = parser.parse_args()
     import_time()
@@ -285,10 +304,10 @@ def main() -> None:
             figures = {
                 "in-process": in_process(root, work),
                 "http": over_http(root, work),
-                "duckdb": {} if args.no_baselines else duckdb_times(root),
+                "duckdb": duckdb_times(root),
             }
-            report(count, figures, first)
-            if not args.no_baselines:
+            report(figures, first)
+            if not args.no_whoosh:
                 run_baselines(count, root, work)
             if not args.no_cold_start and count <= 200_000:
                 cold_start(root, work)

@@ -19,6 +19,22 @@ def samples(fn: Callable[[], object], repeats: int, warmup: int = 3) -> list[flo
     return times
 
 
+def timed(
+    fn: Callable[[], object], repeats: int, warmup: int = 3
+) -> tuple[list[float], list[float]]:
+    """(wall-clock, CPU) seconds of ``repeats`` calls of ``fn`` after ``warmup`` calls. CPU
+    time is that of this process, so it only measures work done in it (in-process calls)."""
+    for _ in range(warmup):
+        fn()
+    walls, cpus = [], []
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.process_time()
+        fn()
+        cpus.append(time.process_time() - cpu)
+        walls.append(time.perf_counter() - wall)
+    return walls, cpus
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
