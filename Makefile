@@ -104,7 +104,7 @@ integration: $(STAMP) localstack
 browser: $(STAMP) stac-browser
 	$(BIN)/python -m pytest tests/browser
 
-## make hostile: the hostile-request suite with about 10,000 requests (make test sends ~1,900)
+## make hostile: the hostile-request suite with about 10,000 requests (make test sends ~1,450)
 hostile: $(STAMP)
 	HOSTILE_EXAMPLES=4300 $(BIN)/python -m pytest tests/integration/test_hostile.py
 

@@ -3,7 +3,7 @@
 
 Every answer is a 2xx, or a 4xx JSON error with ``code`` and ``description``; no request costs
 more than :data:`CPU_SECONDS` of CPU (process CPU time, not wall-clock); the server process
-survives them all. ``HOSTILE_EXAMPLES`` scales the random part: 800 (about 1,900 requests) in
+survives them all. ``HOSTILE_EXAMPLES`` scales the random part: 600 (about 1,450 requests) in
 ``make test``; ``make hostile`` sends about 10,000.
 """
 
@@ -35,7 +35,7 @@ from tests.integration.conftest import free_port, wait_for_port
 from tests.support.naip import build_naip
 
 CPU_SECONDS = 2.0
-EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "800"))
+EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "600"))
 PARAMETERS = [
     "q",
     "bbox",

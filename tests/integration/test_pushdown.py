@@ -132,7 +132,7 @@ def pushed_ids(index: OpenIndex, query: Query) -> set[str]:
 
 
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(text=FILTERS)
 def test_pushed_filters_are_supersets_and_exact_when_they_say_so(
