@@ -127,12 +127,15 @@ def package(function: Function, arch: str, out: Path, cache: Path) -> Sizes:
     A zip built before from the same code and requirements is copied from ``cache``.
     """
     deps = install_dependencies(requirements(function), arch, cache)
-    built = cache / "zips" / f"{function.name}-{_inputs_key(function, deps)}.zip"
+    built = cache / "zips" / f"{function.name}-{arch}-{_inputs_key(function, deps)}.zip"
     if not built.exists():
         with tempfile.TemporaryDirectory(prefix=f"stacsift-{function.name}-") as tmp:
             folder = Path(tmp) / "code"
             stage(function, deps, arch, folder)
             write_zip(folder, built)
+        for older in built.parent.glob(f"{function.name}-{arch}-*.zip"):
+            if older != built:
+                older.unlink()  # the cache keeps one zip per function and architecture
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(built, out / f"{function.name}.zip")
     return measure(out / f"{function.name}.zip")
