@@ -47,7 +47,7 @@ from stacsift.index.manifest import (
 )
 from stacsift.index.origins import ObjectState, Recheck, resolve
 from stacsift.index.publish import commit, upload
-from stacsift.index.reader import blob_path, cache_root, link_generation
+from stacsift.index.reader import blob_path, cache_root, evict, link_generation
 from stacsift.index.writer import gc_paused, referenced_files, write_index
 from stacsift.store import Bucket
 from stacsift.table import LocalPart, part_folder
@@ -121,6 +121,7 @@ def apply_objects(
         manifest, attempts = published
         won = staged[-1]
         _seed_cache(won.seed)
+        _evict(cache, manifest)
     return UpdateResult(
         manifest, won.files, won.bytes, attempts, time.monotonic() - started, won.warnings
     )
@@ -347,6 +348,17 @@ def _cached_part(bucket: Bucket, part: TablePart, cache: Path) -> Path:
         local.parent.mkdir(parents=True, exist_ok=True)
         bucket.download(part.key, local)
     return local
+
+
+def _evict(cache: Path, manifest: Manifest) -> None:
+    """Keep only the published generation's files in the writer's cache (a reindex Lambda
+    publishes every few seconds; its ``/tmp`` would fill otherwise)."""
+    evict(cache, [manifest])
+    keep = {_part_cache_path(cache, p.key) for p in manifest.table_parts}
+    parts = cache / "parts"
+    for path in parts.iterdir() if parts.is_dir() else ():
+        if path not in keep:
+            path.unlink(missing_ok=True)
 
 
 def _part_cache_path(cache: Path, key: str) -> Path:

@@ -15,7 +15,7 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -145,6 +145,10 @@ class IndexReader:
                 f"generation {manifest.generation} at {self.bucket.url} cannot be opened: {err}"
             ) from err
         logger.info("opened generation %s of %s", manifest.generation, self.bucket.url)
+        served = [manifest, *(o.manifest for o in self._older.values())]
+        if previous is not None:  # a request may still be searching it
+            served.append(previous.manifest)
+        evict(self.cache, served)
         return OpenIndex(manifest, etag, index)
 
 
@@ -178,6 +182,26 @@ def materialize(bucket: Bucket, manifest: Manifest, etag: str | None, cache: Pat
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return directory
+
+
+def evict(cache: Path, served: Sequence[Manifest]) -> int:
+    """Delete the cached files and generation folders of generations no longer ``served``, so
+    that a cache receiving a new generation every few seconds stays the size of what it
+    serves (Lambda's ``/tmp`` is small). Returns how many files and folders went."""
+    keep = {blob_path(cache, e.key) for m in served for e in m.tantivy_files}
+    generations = {m.generation for m in served}
+    gone = 0
+    files = cache / "files"
+    for path in files.iterdir() if files.is_dir() else ():
+        if path not in keep:
+            path.unlink(missing_ok=True)
+            gone += 1
+    for folder in cache.glob("gen-*"):
+        number = folder.name.split("-")[1]
+        if not number.isdigit() or int(number) not in generations:
+            shutil.rmtree(folder, ignore_errors=True)
+            gone += 1
+    return gone
 
 
 def blob_path(cache: Path, key: str) -> Path:

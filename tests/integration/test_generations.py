@@ -20,7 +20,7 @@ from stacsift.errors import IndexUnavailable, StoreError
 from stacsift.index.documents import Document, document_key, to_document
 from stacsift.index.manifest import MANIFEST_KEY, Manifest
 from stacsift.index.publish import HISTORY_PREFIX, current_manifest
-from stacsift.index.reader import IndexReader
+from stacsift.index.reader import IndexReader, blob_path, cache_root
 from stacsift.query.params import SearchRequest
 from stacsift.search import search_items
 from stacsift.settings import StoreSettings
@@ -263,6 +263,27 @@ def test_writers_deleting_from_the_same_segment_keep_each_others_deletions(
     titles = {f["id"]: f["properties"].get("title") for f in found}
     assert len(found) == len(titles) == 40  # no replaced version left beside its new one
     assert [titles[i["id"]] for i in items[:10]] == ["first writer"] * 5 + ["second writer"] * 5
+
+
+def test_caches_keep_only_the_generations_they_serve(bucket: Bucket, tmp_path: Path) -> None:
+    collection, items = naip()
+    apply_changes(bucket, Changes(docs([collection, *items[:50]]), replace=True), tmp_path / "w")
+    reader = IndexReader(bucket, tmp_path / "reader", ttl_seconds=0)
+    for round_number in range(4):
+        batch = [titled(i, f"round {round_number}") for i in items[:10]]
+        result = apply_changes(bucket, Changes(docs(batch)), tmp_path / "w")
+        previous = reader._open.manifest if reader._open else None
+        served = reader.current()
+        assert served.manifest == result.manifest
+        assert len(search_items(served, SearchRequest(limit=100)).features) == 50
+        wanted = [result.manifest, *([previous] if previous else [])]
+        cached = set((reader.cache / "files").iterdir())
+        assert cached == {blob_path(reader.cache, e.key) for m in wanted for e in m.tantivy_files}
+        assert len(list(reader.cache.glob("gen-*"))) == len(wanted)
+        writer = cache_root(bucket, tmp_path / "w")
+        assert set((writer / "files").iterdir()) == {
+            blob_path(writer, e.key) for e in result.manifest.tantivy_files
+        }
 
 
 def _write(
