@@ -27,27 +27,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.observability import function_logger, function_metrics
 from functions.s3_events import MalformedEvent, ObjectEvent, parse_body
-from stacsift.reindex.apply import Batch, Reindexer
-from stacsift.reindex.objects import Sources
-from stacsift.reindex.watch import Watch
+from stacsift.reindex.apply import Batch, Reindexer, open_reindexer
 from stacsift.settings import ReindexSettings
-from stacsift.store import open_bucket
 from stacsift.update import UpdateResult
 
 logger = function_logger("stacsift-reindex")
 metrics = function_metrics("reindex")
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
-
-
-def create_reindexer(settings: ReindexSettings) -> Reindexer:
-    """The core, wired to the settings' root and watched buckets."""
-    return Reindexer(
-        root=open_bucket(settings.root, settings.store, create=True),
-        sources=Sources(settings.store, settings.max_object_bytes),
-        watch=Watch.of(settings.watch, settings.root),
-        cache_dir=settings.cache_dir,
-    )
 
 
 def process(reindexer: Reindexer, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
@@ -95,7 +82,7 @@ def _record_metrics(batch: Batch, result: UpdateResult | None, times: list[datet
 
 def make_handler(settings: ReindexSettings | None = None) -> Handler:
     """A Lambda handler for ``settings`` (read from the environment on first use when None)."""
-    reindexer = cache(lambda: create_reindexer(settings or ReindexSettings.from_env(os.environ)))
+    reindexer = cache(lambda: open_reindexer(settings or ReindexSettings.from_env(os.environ)))
 
     @metrics.log_metrics
     @logger.inject_lambda_context(correlation_id_path="Records[0].messageId")

@@ -30,6 +30,8 @@ from stacsift.index import schema
 from stacsift.index.reader import IndexReader, open_reader
 from stacsift.index.rejects import newest as newest_rejects
 from stacsift.query import params
+from stacsift.reindex.apply import open_reindexer
+from stacsift.reindex.reconcile import reconcile as run_reconcile
 from stacsift.search import get_collection, search_items
 from stacsift.settings import PresignSettings, ReindexSettings, SearchSettings, StoreSettings
 from stacsift.store import open_bucket
@@ -173,15 +175,27 @@ def gc(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return 0
 
 
-def worker(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+def _reindex_settings(args: argparse.Namespace, env: Mapping[str, str]) -> ReindexSettings:
     watch = args.watch or [w.strip() for w in env.get("STACSIFT_WATCH", "").split(",") if w]
     if not watch:
         raise InvalidParameter("--watch", "give at least one s3://bucket/prefix to watch")
     settings = ReindexSettings.from_env(
         {**env, "STACSIFT_ROOT": args.root, "STACSIFT_WATCH": ",".join(watch)}
     )
-    if args.cache_dir:
-        settings = replace(settings, cache_dir=args.cache_dir)
+    return replace(settings, cache_dir=args.cache_dir) if args.cache_dir else settings
+
+
+def reconcile(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    settings = _reindex_settings(args, env)
+    done = run_reconcile(open_reindexer(settings), settings.store)
+    published = done.result.manifest.generation if done.result else None
+    outcome = f"published generation {published}" if published else "nothing to publish"
+    print(f"{done.listed} watched objects; {done.read} new, changed or gone; {outcome}")
+    return 0
+
+
+def worker(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    settings = _reindex_settings(args, env)
     sqs = boto3.client("sqs", endpoint_url=env.get("AWS_ENDPOINT_URL_SQS") or None)
     # Imported here: the reindex function sends the core's log lines to stdout (its Lambda
     # set-up), which would mix them into `stacsift search --json` and the other commands.

@@ -1,4 +1,4 @@
-"""``stacsift build | mirror | serve | search | gc | worker | rejects | sample``: the CLI.
+"""``stacsift build | mirror | serve | search | gc | worker | reconcile | rejects | …``.
 
 Every deliberate error ends as one readable line on stderr and a non-zero exit, never a traceback.
 """
@@ -90,6 +90,16 @@ def parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--cache-dir", type=Path, help="local cache of index files")
     worker.set_defaults(run=commands.worker)
+
+    reconcile = sub.add_parser(
+        "reconcile", help="reindex what changed under the watched prefixes (missed events)"
+    )
+    reconcile.add_argument("--root", required=True, help="the index root: s3://bucket/prefix")
+    reconcile.add_argument(
+        "--watch", action="append", default=[], metavar="S3_URL", help="as for worker"
+    )
+    reconcile.add_argument("--cache-dir", type=Path, help="local cache of index files")
+    reconcile.set_defaults(run=commands.reconcile)
 
     rejects = sub.add_parser("rejects", help="list objects reindexing could not index")
     rejects.add_argument("--root", required=True)

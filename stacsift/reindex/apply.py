@@ -18,9 +18,10 @@ from pathlib import Path
 
 from stacsift.index.origins import ObjectState
 from stacsift.index.rejects import Reject, record
-from stacsift.reindex.objects import Prefetched, Reads, Rejected
+from stacsift.reindex.objects import Prefetched, Reads, Rejected, Sources
 from stacsift.reindex.watch import Watch
-from stacsift.store import Bucket
+from stacsift.settings import ReindexSettings
+from stacsift.store import Bucket, open_bucket
 from stacsift.update import Changes, UpdateResult, apply_objects
 
 logger = logging.getLogger(__name__)
@@ -95,3 +96,13 @@ class Reindexer:
         """Acknowledge what cannot be indexed: a structured log line and a reject in ``batch``."""
         logger.warning("rejected %s: %s", url, reason, extra={"key": url, "reason": reason})
         batch.rejects.append(Reject(url, reason))
+
+
+def open_reindexer(settings: ReindexSettings) -> Reindexer:
+    """The reindexer of the settings' root and watched buckets."""
+    return Reindexer(
+        root=open_bucket(settings.root, settings.store, create=True),
+        sources=Sources(settings.store, settings.max_object_bytes),
+        watch=Watch.of(settings.watch, settings.root),
+        cache_dir=settings.cache_dir,
+    )

@@ -17,6 +17,7 @@ from stacsift.index.publish import current_manifest
 from stacsift.index.reader import IndexReader
 from stacsift.reindex.apply import Batch
 from stacsift.reindex.objects import Read, Reads
+from stacsift.reindex.reconcile import reconcile
 from stacsift.search import by_term
 from stacsift.settings import StoreSettings
 from tests.integration.conftest import s3_client
@@ -221,3 +222,23 @@ def test_concurrent_invocations_lose_no_update(watched: Watched) -> None:
     assert errors == []
     assert set(watched.titles()) == {i["id"] for i in items[:24]}
     assert watched.generation() == 6
+
+
+def test_reconcile_repairs_missed_events_and_reads_only_what_changed(watched: Watched) -> None:
+    _, items = naip()
+    keys = [f"stac/{i['id']}.json" for i in items[:4]]
+    for key, item in zip(keys, items, strict=False):
+        watched.put(key, item)
+    watched.deliver(keys)
+    # events missed: a new object, an overwrite and a delete
+    watched.put("stac/new.json", items[4])
+    watched.put(keys[0], titled(items[0], "overwritten"))
+    watched.delete(keys[1])
+    reindexer = watched.reindexer()
+    first = reconcile(reindexer, watched.settings.store)
+    assert (first.listed, first.read) == (4, 3)
+    titles = watched.titles()
+    assert set(titles) == {items[n]["id"] for n in (0, 2, 3, 4)}
+    assert titles[items[0]["id"]] == "overwritten"
+    again = reconcile(reindexer, watched.settings.store)
+    assert (again.read, again.result) == (0, None)

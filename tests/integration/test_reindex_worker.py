@@ -154,3 +154,17 @@ def test_two_workers_make_the_index_hold_what_the_bucket_holds(
     )
     assert f"s3://{bucket}/stac/broken.json" in listed.stdout.decode()
     assert "malformed JSON" in listed.stdout.decode()
+    # a reconcile finds nothing to repair (the broken upload is read again and rejected again)
+    reconciled = subprocess.run(
+        [
+            *(sys.executable, "-m", "stacsift_cli.main", "reconcile", "--root", root),
+            *("--watch", f"s3://{bucket}/stac/", "--cache-dir", str(tmp_path / "reconcile")),
+        ],
+        cwd=PROJECT,
+        env=_env(localstack),
+        capture_output=True,
+        check=True,
+    )
+    assert f"{ITEMS - 20 + 2} watched objects; 1 new, changed or gone; nothing to publish" in (
+        reconciled.stdout.decode()
+    )

@@ -11,10 +11,10 @@ from urllib.parse import quote_plus
 
 import orjson
 
-from functions.reindex import create_reindexer, process
+from functions.reindex import process
 from stacsift.index.reader import IndexReader
 from stacsift.query.params import SearchRequest
-from stacsift.reindex.apply import Reindexer
+from stacsift.reindex.apply import Reindexer, open_reindexer
 from stacsift.search import search_items
 from stacsift.settings import ReindexSettings, StoreSettings
 from stacsift.store import open_bucket
@@ -87,7 +87,7 @@ class Watched:
         self.client.delete_object(Bucket=self.bucket, Key=key)
 
     def reindexer(self, name: str = "worker") -> Reindexer:
-        return create_reindexer(
+        return open_reindexer(
             ReindexSettings(
                 self.settings.root,
                 self.settings.watch,
