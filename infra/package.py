@@ -27,8 +27,10 @@ from infra.bundle import Sizes, measure, strip, strip_binaries, write_zip
 
 REPO = Path(__file__).resolve().parent.parent
 RUNTIME = "3.12"
-MANYLINUX = ("manylinux2014", "manylinux_2_28", "manylinux_2_34")
-"""Wheel platforms accepted: Lambda's python3.12 runs on Amazon Linux 2023 (glibc 2.34)."""
+MANYLINUX = ("manylinux2014", *(f"manylinux_2_{minor}" for minor in range(17, 35)))
+"""Wheel platforms accepted: Lambda's python3.12 runs on Amazon Linux 2023 (glibc 2.34). Every
+glibc version is listed, since pip takes a given ``--platform`` literally (obstore's arm64 wheels
+are ``manylinux_2_24``)."""
 ON_THE_RUNTIME = ("boto3", "botocore", "s3transfer")
 """Provided by the python3.12 runtime (and too big to ship twice)."""
 
