@@ -15,7 +15,7 @@ import orjson
 
 from stacsift.settings import StoreSettings
 from stacsift.store import open_bucket
-from tests.integration.conftest import free_port, wait_for_port
+from tests.integration.conftest import free_port, listening
 
 
 def whoosh_index(items: list[dict[str, Any]], folder: Path) -> Callable[[str], list[str]]:
@@ -69,13 +69,8 @@ def moto_root(local_root: Path) -> Iterator[tuple[str, dict[str, str]]]:
     import boto3
 
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, process)
+    moto = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    with listening(moto, port, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
         env = {
             "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
             "AWS_ACCESS_KEY_ID": "bench",
@@ -101,6 +96,3 @@ def moto_root(local_root: Path) -> Iterator[tuple[str, dict[str, str]]]:
             if not path.name.endswith(".lock"):
                 bucket.put_file(path.relative_to(local_root).as_posix(), path)
         yield f"s3://{bucket_name}/root", env
-    finally:
-        process.terminate()
-        process.wait(timeout=10)

@@ -31,7 +31,7 @@ from bench.timing import median, p50_p99_ms, percentile, samples, timed
 from functions.gateway import LocalContext, to_event
 from functions.search import make_handler
 from stacsift.settings import SearchSettings
-from tests.integration.conftest import free_port, wait_for_port
+from tests.integration.conftest import free_port, listening
 
 REPEATS = 40
 GET = dict[str, str]
@@ -131,25 +131,12 @@ def _bound(fn: Callable[..., object], *args: object) -> Callable[[], object]:
 
 def over_http(root: Path, work: Path) -> dict[str, tuple[list[float], list[float]]]:
     port = free_port()
-    with (work / "serve.log").open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "stacsift_cli.main",
-                "serve",
-                "--root",
-                str(root),
-                "--port",
-                str(port),
-                "--cache-dir",
-                str(work / "cache-http"),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for_port(port, process)
+    serve = [sys.executable, "-m", "stacsift_cli.main", "serve", "--root", str(root)]
+    command = [*serve, "--port", str(port), "--cache-dir", str(work / "cache-http")]
+    with (
+        (work / "serve.log").open("wb") as log,
+        listening(command, port, stdout=log, stderr=subprocess.STDOUT),
+    ):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
         def call(method: str, target: str, body: bytes) -> dict[str, Any]:
@@ -162,9 +149,6 @@ def over_http(root: Path, work: Path) -> dict[str, tuple[list[float], list[float
             return parsed
 
         return measure(call, REPEATS // 2)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def duckdb_times(root: Path) -> dict[str, tuple[list[float], list[float]]]:

@@ -13,9 +13,10 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -55,17 +56,25 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"{process.args!r} did not listen on {port} in {STARTUP_SECONDS}s")
 
 
+@contextmanager
+def listening(command: list[str], port: int, **popen: Any) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``command`` (a server that will listen on ``port``) in its own process until the block
+    ends; yields it once the port accepts connections. ``popen`` goes to ``subprocess.Popen``."""
+    process = subprocess.Popen(command, **popen)
+    try:
+        wait_for_port(port, process)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def s3_store() -> Iterator[StoreSettings]:
     """Settings pointing at a moto S3 server started for this test session."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, process)
+    moto = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    with listening(moto, port, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
         yield StoreSettings(
             endpoint=f"http://127.0.0.1:{port}",
             region="us-east-1",
@@ -73,9 +82,6 @@ def s3_store() -> Iterator[StoreSettings]:
             secret_access_key="testing",
             timeout_seconds=10,
         )
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -140,24 +146,16 @@ def naip_api(fixtures: Path) -> Iterator[str]:
     """``rustac serve`` on a free port, loaded with the NAIP collection and items."""
     rustac = Path(sys.executable).with_name("rustac")
     port = free_port()
-    process = subprocess.Popen(
-        [
-            str(rustac),
-            "serve",
-            "--addr",
-            f"127.0.0.1:{port}",
-            str(fixtures / NAIP_FOLDER / "naip-collection.json"),
-            str(fixtures / NAIP_FOLDER / "naip-items.ndjson"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, process)
+    command = [
+        str(rustac),
+        "serve",
+        "--addr",
+        f"127.0.0.1:{port}",
+        str(fixtures / NAIP_FOLDER / "naip-collection.json"),
+        str(fixtures / NAIP_FOLDER / "naip-items.ndjson"),
+    ]
+    with listening(command, port, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
         yield f"http://127.0.0.1:{port}/"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -179,26 +177,12 @@ def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreSettin
 def counting_proxy(localstack: StoreSettings) -> Iterator[str]:
     """A byte-counting proxy in front of LocalStack, in its own process; yields its URL."""
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.integration.counting_proxy",
-            "--upstream",
-            str(localstack.endpoint),
-            "--port",
-            str(port),
-        ],
-        cwd=PROJECT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, process)
+    proxy = [sys.executable, "-m", "tests.integration.counting_proxy"]
+    command = [*proxy, "--upstream", str(localstack.endpoint), "--port", str(port)]
+    with listening(
+        command, port, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    ):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def s3_client(store: StoreSettings) -> S3Client:

@@ -31,7 +31,7 @@ from functions.gateway import LocalContext, to_event
 from functions.search import make_handler
 from stacsift.settings import SearchSettings, StoreSettings
 from stacsift.store import open_bucket
-from tests.integration.conftest import free_port, wait_for_port
+from tests.integration.conftest import free_port, listening
 from tests.support.naip import build_naip
 
 CPU_SECONDS = 2.0
@@ -136,10 +136,9 @@ def server(
         "STACSIFT_TOKEN_KEY": search_settings.token_key.decode(),
         "STACSIFT_CACHE_DIR": str(tmp_path_factory.mktemp("hostile-serve")),
     }
-    command = [sys.executable, "-m", "stacsift_cli.main", "serve", "--root", search_settings.root]
-    process = subprocess.Popen([*command, "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, process)
+    serve = [sys.executable, "-m", "stacsift_cli.main", "serve", "--root", search_settings.root]
+    command = [*serve, "--port", str(port)]
+    with listening(command, port, env=env, stdout=subprocess.DEVNULL) as process:
 
         def invoke(method: str, target: str, body: bytes, headers: dict[str, str]) -> Answer:
             assert process.poll() is None, "stacsift serve died"
@@ -149,9 +148,6 @@ def server(
 
         yield invoke
         assert process.poll() is None, "stacsift serve died"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _cpu_seconds(pid: int) -> float:

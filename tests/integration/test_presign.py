@@ -39,7 +39,7 @@ from stacsift.settings import StoreSettings
 from stacsift.store import open_bucket
 from tests.conftest import PROJECT
 from tests.http import get, request
-from tests.integration.conftest import free_port, s3_client, wait_for_port
+from tests.integration.conftest import free_port, listening, s3_client
 
 COG = "cogs/rio-tiler__cog.tif"  # 2658 x 2667 uint16, 256 x 256 tiles, overviews
 COG_KEY = "public/rio tiler/cög 100%.tif"  # a space, a non-ASCII letter and a percent sign
@@ -86,31 +86,13 @@ def stack(
         )
     port = free_port()
     env = serve_env(localstack, counting_proxy, f"{bucket}/public,{bucket}/esa-cci-lc")
-    with (work / "serve.log").open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "stacsift_cli.main",
-                "serve",
-                "--root",
-                f"s3://{bucket}/index",
-                "--port",
-                str(port),
-                "--cache-dir",
-                str(work / "cache"),
-            ],
-            cwd=PROJECT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for_port(port, process)
+    serve = [sys.executable, "-m", "stacsift_cli.main", "serve", "--root", f"s3://{bucket}/index"]
+    command = [*serve, "--port", str(port), "--cache-dir", str(work / "cache")]
+    with (
+        (work / "serve.log").open("wb") as log,
+        listening(command, port, cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT),
+    ):
         yield Stack(f"http://127.0.0.1:{port}", counting_proxy, bucket, other, fixtures)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def upload_catalog(client: Any, folder: Path, bucket: str, prefix: str) -> Path:

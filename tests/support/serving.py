@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.integration.conftest import free_port, wait_for_port
+from tests.integration.conftest import free_port, listening
 
 CLI = [sys.executable, "-m", "stacsift_cli.main"]
 
@@ -20,15 +20,9 @@ def stacsift_serve(source: str, work: Path) -> Iterator[str]:
     root = str(work / "root")
     subprocess.run([*CLI, "build", source, "--root", root], check=True, capture_output=True)
     port = free_port()
-    with (work / "serve.log").open("wb") as log:
-        process = subprocess.Popen(
-            [*CLI, "serve", "--root", root, "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for_port(port, process)
+    command = [*CLI, "serve", "--root", root, "--port", str(port)]
+    with (
+        (work / "serve.log").open("wb") as log,
+        listening(command, port, stdout=log, stderr=subprocess.STDOUT),
+    ):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
