@@ -47,7 +47,9 @@ def build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     store = StoreSettings.from_env(env)
     bucket = open_bucket(args.root, store, create=True)
     progress = (
-        crawling.TerminalProgress(sys.stderr) if sys.stderr.isatty() else crawling.LogProgress()
+        crawling.TerminalProgress(sys.stderr, crawling.crawl_status)
+        if sys.stderr.isatty()
+        else crawling.LogProgress()
     )
     cache_path = crawling.crawl_cache_path(args, env)
     with contextlib.ExitStack() as stack:

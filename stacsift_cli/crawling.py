@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Generic, TextIO, TypeVar
 
 import orjson
 
@@ -21,6 +21,7 @@ from index_builder.report import CrawlReport
 
 logger = logging.getLogger("stacsift.progress")
 LOG_EVERY_SECONDS = 5.0
+R = TypeVar("R")
 SHOWN_SKIPS = 20
 
 
@@ -50,17 +51,31 @@ def crawl_cache_path(args: argparse.Namespace, env: Mapping[str, str]) -> Path |
     return Path(base) / "stacsift" / "crawl.sqlite"
 
 
-class TerminalProgress:
-    """Redraws one status line on a terminal."""
+class TerminalProgress(Generic[R]):
+    """Redraws one status line on a terminal (``status`` of the report and the seconds since the
+    start), at most once every ``every`` seconds."""
 
-    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        status: Callable[[R, float], str],
+        clock: Callable[[], float] = time.monotonic,
+        every: float = 0.0,
+    ) -> None:
         self.stream = stream
+        self.status = status
         self.clock = clock
+        self.every = every
         self.started = clock()
+        self.next = 0.0
         self.drawn = False
 
-    def __call__(self, report: CrawlReport) -> None:
-        self.stream.write(f"\r{_status(report, self.clock() - self.started)}\x1b[K")
+    def __call__(self, report: R) -> None:
+        now = self.clock()
+        if now < self.next:
+            return
+        self.next = now + self.every
+        self.stream.write(f"\r{self.status(report, now - self.started)}\x1b[K")
         self.stream.flush()
         self.drawn = True
 
@@ -101,7 +116,8 @@ class LogProgress:
         return None
 
 
-def _status(report: CrawlReport, elapsed: float) -> str:
+def crawl_status(report: CrawlReport, elapsed: float) -> str:
+    """The crawl's progress line."""
     counts = report.counts
     rate = report.objects / elapsed if elapsed > 0 else 0.0
     return (

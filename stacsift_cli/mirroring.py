@@ -6,10 +6,8 @@ import argparse
 import contextlib
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TextIO
 
 import orjson
 
@@ -36,7 +34,11 @@ def mirror(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         concurrency=crawl.concurrency,
         per_host=crawl.per_host,
     )
-    progress = MirrorProgress(sys.stderr) if sys.stderr.isatty() else None
+    progress = (
+        crawling.TerminalProgress(sys.stderr, mirror_status, every=0.25)
+        if sys.stderr.isatty()
+        else None
+    )
     cache_path = crawling.crawl_cache_path(args, env)
     with contextlib.ExitStack() as stack:
         cache = stack.enter_context(CrawlCache(cache_path)) if cache_path else None
@@ -89,32 +91,12 @@ def summary(report: MirrorReport, where: str, *, dry_run: bool) -> list[str]:
     return lines
 
 
-class MirrorProgress:
-    """One status line redrawn on a terminal: objects mirrored and copied, bytes, failures."""
-
-    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
-        self.stream = stream
-        self.clock = clock
-        self.started = clock()
-        self.next = 0.0
-        self.drawn = False
-
-    def __call__(self, report: MirrorReport) -> None:
-        now = self.clock()
-        if now < self.next:
-            return
-        self.next = now + 0.25
-        done = sum(report.mirrored.values())
-        rate = done / (now - self.started) if now > self.started else 0.0
-        self.stream.write(
-            f"\rmirroring: {done:,} objects · {report.total_copied:,} copied · "
-            f"{report.unchanged:,} unchanged · {report.bytes / 1e6:,.1f} MB · "
-            f"{len(report.failures):,} failed · {rate:,.0f}/s\x1b[K"
-        )
-        self.stream.flush()
-        self.drawn = True
-
-    def finish(self) -> None:
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
+def mirror_status(report: MirrorReport, elapsed: float) -> str:
+    """The mirror's progress line: objects mirrored and copied, bytes, failures."""
+    done = sum(report.mirrored.values())
+    rate = done / elapsed if elapsed > 0 else 0.0
+    return (
+        f"mirroring: {done:,} objects · {report.total_copied:,} copied · "
+        f"{report.unchanged:,} unchanged · {report.bytes / 1e6:,.1f} MB · "
+        f"{len(report.failures):,} failed · {rate:,.0f}/s"
+    )

@@ -16,7 +16,7 @@ from index_builder.links import resolve, source_url
 from index_builder.report import CrawlReport
 from index_builder.retry import Retrying, RetryPolicy, parse_retry_after
 from stacsift.errors import SourceError
-from stacsift_cli.crawling import LogProgress, TerminalProgress
+from stacsift_cli.crawling import LogProgress, TerminalProgress, crawl_status
 
 
 @pytest.mark.parametrize(
@@ -174,7 +174,7 @@ def test_next_links_for_get_and_post_pages() -> None:
 def test_terminal_progress_redraws_one_line() -> None:
     out = io.StringIO()
     ticks = iter([0.0, 2.0, 4.0])
-    bar = TerminalProgress(out, clock=lambda: next(ticks))
+    bar = TerminalProgress(out, crawl_status, clock=lambda: next(ticks))
     report = CrawlReport()
     report.counts.update(Catalog=1, Collection=2, Item=1_997)
     bar(report)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from index_builder.mirror import MirrorReport
 from index_builder.mirror_copy import AssetSelection
 from index_builder.mirror_paths import PLAIN, item_key, relative, safe_name
 from index_builder.mirror_rewrite import ALTERNATE_ASSETS, point_at_copy, rewrite
 from index_builder.multihash import BadChecksum, Verifier
+from stacsift_cli.crawling import TerminalProgress
+from stacsift_cli.mirroring import mirror_status
 
 
 @settings(max_examples=300)
@@ -91,3 +95,23 @@ def test_rewrite_keeps_other_links_absolute_and_drops_structural_and_api_links()
     assert out["assets"]["data"]["href"] == "./data.tif"
     assert out["assets"]["data"]["alternate"]["source"]["href"] == "https://host/c/i/data.tif"
     assert out["stac_extensions"] == [ALTERNATE_ASSETS]
+
+
+def test_mirror_progress_redraws_one_line_at_most_four_times_a_second() -> None:
+    out = io.StringIO()
+    ticks = iter([0.0, 0.1, 0.2, 2.0])
+    bar = TerminalProgress(out, mirror_status, clock=lambda: next(ticks), every=0.25)
+    report = MirrorReport()
+    report.mirrored["Item"] = 100
+    report.copied["Asset"] = 3
+    report.bytes = 2_500_000
+    bar(report)  # at 0.1 s: drawn
+    report.mirrored["Item"] = 400
+    bar(report)  # at 0.2 s: too soon, skipped
+    bar(report)  # at 2.0 s: drawn
+    bar.finish()
+    lines = out.getvalue().split("\r")[1:]
+    assert len(lines) == 2
+    assert lines[0].startswith("mirroring: 100 objects · 3 copied · 0 unchanged · 2.5 MB")
+    assert "1,000/s" in lines[0] and "200/s" in lines[1]
+    assert out.getvalue().endswith("\n")
