@@ -93,9 +93,7 @@ class SearchSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SearchSettings:
-        root = env.get("STACSIFT_ROOT", "").strip()
-        if not root:
-            raise InvalidParameter("STACSIFT_ROOT", "is not set; give the index root")
+        root = _root(env)
         return cls(
             root=root,
             token_key=env.get("STACSIFT_TOKEN_KEY", "").encode(),
@@ -194,9 +192,7 @@ class ReindexSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ReindexSettings:
-        root = env.get("STACSIFT_ROOT", "").strip()
-        if not root:
-            raise InvalidParameter("STACSIFT_ROOT", "is not set; give the index root")
+        root = _root(env)
         return cls(
             root=root,
             watch=tuple(_list(env.get("STACSIFT_WATCH", ""))),
@@ -223,9 +219,7 @@ class ReconcileSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ReconcileSettings:
-        root = env.get("STACSIFT_ROOT", "").strip()
-        if not root:
-            raise InvalidParameter("STACSIFT_ROOT", "is not set; give the index root")
+        root = _root(env)
         sources = tuple(_list(env.get("STACSIFT_RECONCILE_SOURCES", "")))
         if not sources:
             raise InvalidParameter("STACSIFT_RECONCILE_SOURCES", "is not set; give what to crawl")
@@ -235,6 +229,13 @@ class ReconcileSettings:
             store=StoreSettings.from_env(env),
             cache_dir=Path(env.get("STACSIFT_CACHE_DIR") or cls.cache_dir),
         )
+
+
+def _root(env: Mapping[str, str]) -> str:
+    root = env.get("STACSIFT_ROOT", "").strip()
+    if not root:
+        raise InvalidParameter("STACSIFT_ROOT", "is not set; give the index root")
+    return root
 
 
 def _public_url(env: Mapping[str, str]) -> str | None:
