@@ -17,7 +17,6 @@ build uploads. Usage: ``python -m bench.reindex [--singles 20] [--burst 1000]
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import boto3
 import orjson
 
 from bench.synthetic import collections, items
@@ -44,7 +42,8 @@ from stacsift.settings import StoreSettings
 from stacsift.store import open_bucket
 from stacsift.update import Changes, apply_changes, apply_objects
 from tests import localstack
-from tests.integration.conftest import free_port
+from tests.integration.conftest import free_port, s3_client
+from tests.support.reindexing import aws_env, notifying_bucket
 
 PROJECT = Path(__file__).resolve().parents[1]
 WINDOW_SECONDS = 0.3  # the worker's batching window
@@ -107,28 +106,8 @@ class _Stack:
 
     def __init__(self, store: StoreSettings, work: Path) -> None:
         self.store, self.work = store, work
-        args: dict[str, Any] = {
-            "endpoint_url": store.endpoint,
-            "region_name": "us-east-1",
-            "aws_access_key_id": store.access_key_id,
-            "aws_secret_access_key": store.secret_access_key,
-        }
-        self.s3, sqs = boto3.client("s3", **args), boto3.client("sqs", **args)
-        self.bucket = "bench-reindex"
-        self.queue_url = sqs.create_queue(QueueName="bench-reindex")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
-        self.s3.create_bucket(Bucket=self.bucket)
-        self.s3.put_bucket_notification_configuration(
-            Bucket=self.bucket,
-            NotificationConfiguration={
-                "QueueConfigurations": [
-                    {
-                        "QueueArn": arn["Attributes"]["QueueArn"],
-                        "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
-                    }
-                ]
-            },
-        )
+        self.s3 = s3_client(store)
+        self.bucket, self.queue_url = notifying_bucket(store, "bench-reindex")
         self.root = f"s3://{self.bucket}/stac/index"
         self.reader = IndexReader(open_bucket(self.root, store), work / "reader", ttl_seconds=0)
         self._generation, self._found = 0, set[str]()
@@ -139,14 +118,7 @@ class _Stack:
 
     @contextmanager
     def worker(self, batch_size: int) -> Iterator[None]:
-        env = {
-            **os.environ,
-            "AWS_ENDPOINT_URL": str(self.store.endpoint),
-            "AWS_ACCESS_KEY_ID": str(self.store.access_key_id),
-            "AWS_SECRET_ACCESS_KEY": str(self.store.secret_access_key),
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "POWERTOOLS_METRICS_DISABLED": "true",
-        }
+        env = {**aws_env(self.store), "POWERTOOLS_METRICS_DISABLED": "true"}
         command = [
             *(sys.executable, "-m", "stacsift_cli.main", "-v", "worker"),
             *("--queue-url", self.queue_url, "--root", self.root),

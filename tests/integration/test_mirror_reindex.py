@@ -8,41 +8,31 @@ and the mirror's own state under ``.stacsift-mirror/`` is ignored (not indexed, 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from stacsift.settings import StoreSettings
 from stacsift.store import open_bucket
-from tests.conftest import PROJECT
-from tests.integration.test_reindex_worker import _drain, _env, _found, _notifying_bucket
 from tests.support.crawling import crawl_all
 from tests.support.mirroring import mirror
+from tests.support.reindexing import drain, found, notifying_bucket, rejects_listing
 
 
 @pytest.mark.integration
 def test_a_mirror_under_a_watched_prefix_indexes_itself(
     localstack: StoreSettings, fixtures: Path, tmp_path: Path
 ) -> None:
-    bucket, queue_url = _notifying_bucket(localstack)
+    bucket, queue_url = notifying_bucket(localstack)
     source = str(fixtures / "catalogs/pystac-test-case-4")
     dest = open_bucket(f"s3://{bucket}/stac/mirror", localstack)
     report = mirror([source], dest, tmp_path / "work", store=localstack)
     assert report.mirrored["Item"] == 62
 
     root = f"s3://{bucket}/stac/index"
-    _drain(localstack, queue_url, root, bucket, tmp_path)
-    found, _ = crawl_all(source)
-    assert _found(localstack, root, tmp_path) == {
-        str(obj.data["id"]) for obj in found if obj.kind == "Item"
+    drain(localstack, queue_url, root, bucket, tmp_path)
+    crawled, _ = crawl_all(source)
+    assert found(localstack, root, tmp_path) == {
+        str(obj.data["id"]) for obj in crawled if obj.kind == "Item"
     }
-    rejects = subprocess.run(
-        [sys.executable, "-m", "stacsift_cli.main", "rejects", "--root", root],
-        cwd=PROJECT,
-        env=_env(localstack),
-        capture_output=True,
-        check=True,
-    )
-    assert ".stacsift-mirror" not in rejects.stdout.decode()
+    assert ".stacsift-mirror" not in rejects_listing(localstack, root)

@@ -3,12 +3,16 @@ them, and what the index holds afterwards."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
+import boto3
 import orjson
 
 from functions.reindex import process
@@ -18,12 +22,14 @@ from stacsift.reindex.apply import Reindexer, open_reindexer
 from stacsift.search import search_items
 from stacsift.settings import ReindexSettings, StoreSettings
 from stacsift.store import open_bucket
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, PROJECT
+from tests.integration.conftest import s3_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 NAIP = FIXTURES / "items/planetary-computer-naip"
+WORKER_IDLE_SECONDS = "4"
 
 
 def naip() -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -124,3 +130,97 @@ def watched_bucket(client: S3Client, store: StoreSettings, work: Path) -> Watche
         max_object_bytes=1_000_000,
     )
     return Watched(client, name, settings, work)
+
+
+def aws_env(store: StoreSettings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "AWS_ENDPOINT_URL": str(store.endpoint),
+        "AWS_ACCESS_KEY_ID": str(store.access_key_id),
+        "AWS_SECRET_ACCESS_KEY": str(store.secret_access_key),
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+
+
+def notifying_bucket(store: StoreSettings, name: str | None = None) -> tuple[str, str]:
+    """A bucket that notifies a new queue (both called ``name``, else a fresh one) of every
+    object creation and removal; returns (bucket, queue URL)."""
+    name = name or f"watched-{uuid.uuid4().hex[:10]}"
+    sqs = boto3.client("sqs", **_client_args(store))
+    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    s3 = s3_client(store)
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_notification_configuration(
+        Bucket=name,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": arn["Attributes"]["QueueArn"],
+                    "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+                }
+            ]
+        },
+    )
+    return name, queue_url
+
+
+def _client_args(store: StoreSettings) -> dict[str, Any]:
+    return {
+        "endpoint_url": store.endpoint,
+        "region_name": "us-east-1",
+        "aws_access_key_id": store.access_key_id,
+        "aws_secret_access_key": store.secret_access_key,
+    }
+
+
+def drain(store: StoreSettings, queue_url: str, root: str, bucket: str, work: Path) -> None:
+    """Two workers in their own processes until the queue has been idle a while."""
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "stacsift_cli.main",
+                "worker",
+                "--queue-url",
+                queue_url,
+                "--root",
+                root,
+                "--watch",
+                f"s3://{bucket}/stac/",
+                "--until-idle",
+                WORKER_IDLE_SECONDS,
+                "--cache-dir",
+                str(work / f"cache-{n}"),
+            ],
+            cwd=PROJECT,
+            env=aws_env(store),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for n in range(2)
+    ]
+    outputs = [w.communicate(timeout=300) for w in workers]
+    for worker, (_, err) in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, err.decode()
+
+
+def found(store: StoreSettings, root: str, work: Path, text: str | None = None) -> set[str]:
+    cache = work / f"read-{uuid.uuid4().hex[:6]}"
+    index = IndexReader(open_bucket(root, store), cache, ttl_seconds=0).current()
+    page = search_items(index, SearchRequest(q=text, limit=10_000))
+    return {str(f["id"]) for f in page.features}
+
+
+def rejects_listing(store: StoreSettings, root: str) -> str:
+    """What ``stacsift rejects`` prints for ``root``."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "stacsift_cli.main", "rejects", "--root", root],
+        cwd=PROJECT,
+        env=aws_env(store),
+        capture_output=True,
+        check=True,
+    )
+    return listed.stdout.decode()
