@@ -172,7 +172,8 @@ class _Api:
     def _page(
         self, request: params.SearchRequest, raw: dict[str, Any], path: str, *, post: bool
     ) -> Response[str]:
-        page = self._served_page(search_items(self.index(request), request))
+        found = search_items(self.index(request), request, count_limit=self.settings.count_limit)
+        page = self._served_page(found)
         body = stac_api.item_collection(
             self.base(), path, page, raw, post=post, fields=request.fields, key=self.key
         )

@@ -65,6 +65,7 @@ _STRUCTURAL = frozenset({"self", "root", "parent", "child", "item", "items", "co
 ALWAYS_KEPT = ("type", "stac_version", "id", "links")
 FETCHABLE = ("http://", "https://", "s3://")  # where a client can read a source object
 PARTIAL = "stacsift:partial"  # more results exist than the page's links can reach
+AT_LEAST = "stacsift:matched_at_least"  # a lower bound of numberMatched (counting stopped)
 
 
 def link(rel: str, href: str, media_type: str = JSON, **extra: Any) -> dict[str, Any]:
@@ -220,11 +221,12 @@ def item_collection(
 
 
 def _counts(page: Page) -> dict[str, Any]:
-    """numberMatched when it is known exactly, numberReturned, and whether the page is not
-    all there is: a scan ran out of budget, or results follow that no link reaches."""
+    """numberMatched when it is known exactly (else a lower bound when one is known),
+    numberReturned, and whether the page is not all there is: a scan ran out of budget, or
+    results follow that no link reaches."""
     counts: dict[str, Any] = {"numberReturned": len(page.hits)}
     if page.matched is not None:
-        counts["numberMatched"] = page.matched
+        counts[AT_LEAST if page.at_least else "numberMatched"] = page.matched
     if page.capped or page.partial:
         counts[PARTIAL] = True
     return counts

@@ -254,10 +254,10 @@ _EPOCH_YEAR = 1970
 def month_terms(start: int, end: int) -> list[str]:
     """Month terms of an object's [start, end] (epoch microseconds), or ``long``; objects
     that are not instants also get ``span``, so that a generation knows whether it has any."""
-    first = _month(start)
+    first = month_of(start)
     if end == start:  # an instant, the common case
         return [LONG] if first is None else [f"m{first}"]
-    last = _month(end)
+    last = month_of(end)
     if first is None or last is None or last < first or last - first + 1 > MAX_ITEM_MONTHS:
         return [LONG, SPAN]
     return [*(f"m{m}" for m in range(first, last + 1)), SPAN]
@@ -266,18 +266,19 @@ def month_terms(start: int, end: int) -> list[str]:
 def query_months(start: int, end: int) -> Cover | None:
     """Inner and edge month terms of a closed query interval (``long`` is an edge term);
     None for intervals too long to gain from the terms."""
-    first, last = _month(start), _month(end)
+    first, last = month_of(start), month_of(end)
     if first is None or last is None or last < first or last - first + 1 > MAX_QUERY_MONTHS:
         return None
     inner: list[str] = []
     edge: list[str] = [LONG]
     for month in range(first, last + 1):
-        whole = start <= _month_start(month) and _month_start(month + 1) - 1 <= end
+        whole = start <= month_start(month) and month_start(month + 1) - 1 <= end
         (inner if whole else edge).append(f"m{month}")
     return Cover(inner, edge)
 
 
-def _month(micros: int) -> int | None:
+def month_of(micros: int) -> int | None:
+    """The calendar month (since 1970-01) of an instant in epoch microseconds, if it has one."""
     try:
         moment = time.gmtime(micros // 1_000_000)
     except (OverflowError, OSError, ValueError):
@@ -286,6 +287,7 @@ def _month(micros: int) -> int | None:
 
 
 @cache
-def _month_start(month: int) -> int:
+def month_start(month: int) -> int:
+    """The first instant of ``month`` (epoch microseconds)."""
     year, index = divmod(month, 12)
     return calendar.timegm((_EPOCH_YEAR + year, index + 1, 1, 0, 0, 0)) * 1_000_000

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 import tantivy
-from tantivy import FieldType, Occur, Query
+from tantivy import FieldType, Occur, Query, SearchResult
 
 from stacsift import window
 from stacsift.errors import IndexFormatError, InvalidParameter, NotFound
@@ -26,6 +26,7 @@ from stacsift.index.stats import KindStats
 from stacsift.query import freetext, pushdown, translate
 from stacsift.query.params import SearchRequest, SortKey
 from stacsift.query.tokens import MAX_SKIP, MISSING, Cursor, Missing, Token, Value
+from stacsift.settings import DEFAULT_COUNT_LIMIT
 from stacsift.sorting import sort_objects
 
 # sortby fields that map onto one fast field of the index.
@@ -79,6 +80,7 @@ class Page:
     positions: tuple[int, ...] | None = None
     examined: int | None = None
     partial: bool = False  # a scan ran out of budget: what the page holds is not all there is
+    at_least: bool = False  # ``matched`` is a lower bound: counting stopped there
 
     def truncated(self, count: int) -> Page:
         """The first ``count`` hits of this page, with the next page starting after them."""
@@ -99,12 +101,14 @@ class Page:
     def next_token(self) -> Token | None:
         if not self.more or self.capped:
             return None
-        return Token(self.generation, self._after(), self.start, self.matched, self.search)
+        return Token(
+            self.generation, self._after(), self.start, self.matched, self.search, self.at_least
+        )
 
     def prev_token(self) -> Token | None:
         if self.back is None:
             return None
-        return Token(self.generation, self.back, None, self.matched, self.search)
+        return Token(self.generation, self.back, None, self.matched, self.search, self.at_least)
 
     def _after(self) -> Cursor:
         count = len(self.hits)
@@ -129,13 +133,26 @@ def object_query(
     searcher: tantivy.Searcher | None = None,
     prefilter: Query | None = None,
 ) -> Query:
-    """The tantivy query: free text (scored) and filters (unscored).
+    """The tantivy query of :func:`object_clauses`."""
+    return Query.boolean_query(object_clauses(request, kind, stats, searcher, prefilter))
+
+
+def object_clauses(
+    request: SearchRequest,
+    kind: str = f.TYPE_ITEM,
+    stats: KindStats | None = None,
+    searcher: tantivy.Searcher | None = None,
+    prefilter: Query | None = None,
+) -> list[tuple[Occur, Query]]:
+    """The clauses of the tantivy query: free text (scored) and filters (unscored).
 
     ``stats`` of the objects of ``kind`` let open datetime intervals use the month terms (by
     their earliest start and latest end), and make the exact datetime check one range clause
     when every object is an instant. With the ``searcher``, prefixes are ranked like words and
     items are also found by their collection's words (:func:`_in_matching_collections`).
-    ``prefilter`` is the pushed-down CQL2 filter.
+    ``prefilter`` is the pushed-down CQL2 filter. Further clauses (a page's cursor, a time
+    window) are added beside these rather than around them: tantivy leads an intersection
+    with its smallest clause only among clauses of one boolean query.
     """
     clauses: list[tuple[Occur, Query]] = []
     if prefilter is not None:
@@ -161,10 +178,10 @@ def object_query(
         )
         clauses.append((Occur.Must, interval))
     if bbox is not None:
-        return Query.boolean_query(clauses)  # the bbox clause matches objects of ``kind`` only
+        return clauses  # the bbox clause matches objects of ``kind`` only
     if not clauses:
-        return translate.type_is(kind)
-    return Query.boolean_query([*clauses, translate.kind_only(kind)])
+        return [(Occur.Must, translate.type_is(kind))]
+    return [*clauses, translate.kind_only(kind)]
 
 
 MAX_WIDENING_COLLECTIONS = 1000
@@ -197,6 +214,7 @@ def search_items(
     request: SearchRequest,
     predicates: tuple[Predicate, ...] = (),
     kind: str = f.TYPE_ITEM,
+    count_limit: int = DEFAULT_COUNT_LIMIT,
 ) -> Page:
     """Objects matching ``request`` and every predicate, one page of them.
 
@@ -205,14 +223,20 @@ def search_items(
     A CQL2 filter the index answers exactly (:mod:`stacsift.query.pushdown`) is one more
     clause; otherwise its pushed-down part narrows the candidates and the exact evaluator
     checks at most :data:`MAX_SCAN` of them per request. Queries are made for the format of
-    the opened index (the previous format stays readable).
+    the opened index (the previous format stays readable). numberMatched is exact, except for
+    a page searched in time windows (:mod:`stacsift.window`) when more than ``count_limit``
+    match: then it is that limit and ``at_least``.
     """
     with f.layout(index.manifest.format_version):
-        return _search_items(index, request, predicates, kind)
+        return _search_items(index, request, predicates, kind, count_limit)
 
 
 def _search_items(
-    index: OpenIndex, request: SearchRequest, predicates: tuple[Predicate, ...], kind: str
+    index: OpenIndex,
+    request: SearchRequest,
+    predicates: tuple[Predicate, ...],
+    kind: str,
+    count_limit: int,
 ) -> Page:
     search_id = request.fingerprint()
     if request.token is not None and request.token.search != search_id:
@@ -225,7 +249,7 @@ def _search_items(
     if checks or order is None:
         page = _scan(index, request, checks, kind, prefilter)
     else:
-        page = _native(index, request, kind, order, prefilter)
+        page = _native(index, request, kind, order, prefilter, count_limit)
     back = request.token.back if request.token is not None else None
     return replace(page, back=back, search=search_id, generation=index.manifest.generation)
 
@@ -240,19 +264,25 @@ def _native(
     kind: str,
     order: tuple[str | None, bool],
     prefilter: Query | None,
+    count_limit: int,
 ) -> Page:
     """A page tantivy finds and orders by itself: after the cursor's sort value, skipping the
-    results of that value already returned (one more hit than asked tells whether more follow)."""
+    results of that value already returned (one more hit than asked tells whether more follow).
+    Pages in time order are searched in time windows first (:mod:`stacsift.window`)."""
     searcher = index.searcher()
     field, descending = order
     cursor = request.cursor
     if field not in NATIVE_TYPES and cursor.after is not None:
         raise _foreign_token()
-    known = request.token.matched if request.token is not None else None
+    stats = _interval_stats(index, request, kind)
+    clauses = object_clauses(request, kind, stats, searcher, prefilter)
+    if field is not None and cursor.after is not None:
+        complete = field in index.stats(kind).complete
+        clauses.append((Occur.Must, _after(field, cursor.after, descending, complete)))
 
-    def search(query: Query, count: bool = False) -> tantivy.SearchResult:
+    def search(extra: list[tuple[Occur, Query]] | None = None, count: bool = False) -> SearchResult:
         return searcher.search(
-            query,
+            Query.boolean_query([*clauses, *(extra or [])]),
             limit=request.limit + 1,
             count=count,
             order_by_field=field,
@@ -260,18 +290,20 @@ def _native(
             order=tantivy.Order.Desc if descending else tantivy.Order.Asc,
         )
 
-    stats = _interval_stats(index, request, kind)
-    query = object_query(request, kind, stats, searcher, prefilter)
-    if field is not None and cursor.after is not None:
-        query = Query.boolean_query(
-            [(Occur.Must, query), (Occur.Must, _after(field, cursor.after, descending))]
-        )
+    def count_all() -> int:
+        result = searcher.search(Query.boolean_query(clauses), limit=1, count=True)
+        return int(getattr(result, "count", None) or 0)
+
+    known = _known_count(index, request, kind)
     found = None
     if field is not None and kind == f.TYPE_ITEM and window.applies(request, field):
-        found = window.windowed(search, query, request, index.stats(kind), field, descending)
+        item_stats, time_order = index.stats(kind), (field, descending)
+        found = window.windowed(
+            search, count_all, request, item_stats, time_order, known, count_limit
+        )
     if found is None:
-        result = search(query, count=known is None)
-        found = result, known if known is not None else getattr(result, "count", None) or 0
+        result = search(count=known is None)
+        found = result, known or window.Count(getattr(result, "count", None) or 0)
     result, matched = found
     pairs = result.hits[: request.limit]
     hits = [_hit(searcher, address) for _, address in pairs]
@@ -279,11 +311,25 @@ def _native(
     if field in NATIVE_TYPES:
         keys = tuple(MISSING if key is None else key for key, _ in pairs)
     more = len(result.hits) > request.limit
-    return Page(hits, known if known is not None else matched, 0, cursor, None, keys, more)
+    return Page(hits, matched.value, 0, cursor, None, keys, more, at_least=matched.at_least)
 
 
-def _after(field: str, value: Value, descending: bool) -> Query:
-    """Results at or after ``value`` in the order (results lacking the field come last)."""
+def _known_count(index: OpenIndex, request: SearchRequest, kind: str) -> window.Count | None:
+    """The number of matches without counting them: the first page's (carried by the token),
+    or the generation's per-collection counts for a search by collections alone."""
+    token = request.token
+    if token is not None and token.matched is not None:
+        return window.Count(token.matched, token.at_least)
+    alone = replace(request, collections=(), limit=10, token=None, sortby=(), fields=None)
+    if kind != f.TYPE_ITEM or alone != SearchRequest():
+        return None
+    matched = index.stats(kind).matched(request.collections)
+    return None if matched is None else window.Count(matched)
+
+
+def _after(field: str, value: Value, descending: bool, complete: bool) -> Query:
+    """Results at or after ``value`` in the order (results lacking the field come last;
+    ``complete``: no object of the kind lacks it)."""
     missing = Query.boolean_query(
         [(Occur.Must, Query.all_query()), (Occur.MustNot, Query.exists_query(field))]
     )
@@ -295,6 +341,8 @@ def _after(field: str, value: Value, descending: bool) -> Query:
     bound = int(value) if kind == FieldType.Integer else float(value)
     low, high = (None, bound) if descending else (bound, None)
     ranged = Query.range_query(f.schema(), field, kind, low, high)
+    if complete:
+        return ranged
     return Query.boolean_query([(Occur.Should, ranged), (Occur.Should, missing)])
 
 

@@ -57,6 +57,9 @@ class StoreSettings:
         )
 
 
+DEFAULT_COUNT_LIMIT = 1_000  # matches a time-windowed page counts exactly
+
+
 @dataclass(frozen=True)
 class SearchSettings:
     """Settings of the search function (and of ``stacsift serve``/``stacsift search``)."""
@@ -87,6 +90,11 @@ class SearchSettings:
     """Key that signs page tokens (``STACSIFT_TOKEN_KEY``); empty derives one from ``root``
     (:func:`stacsift.query.tokens.derive_key`). Several instances of one API share it."""
 
+    count_limit: int = DEFAULT_COUNT_LIMIT
+    """numberMatched of a page searched in time windows is exact up to this many matches, and
+    reported as a lower bound beyond (``STACSIFT_COUNT_LIMIT``): counting every match of a
+    big index costs a pass over all of them (:mod:`stacsift.window`)."""
+
     @property
     def signing_key(self) -> bytes:
         return self.token_key or derive_key(self.root)
@@ -103,6 +111,7 @@ class SearchSettings:
             title=env.get("STACSIFT_TITLE", "").strip(),
             description=env.get("STACSIFT_DESCRIPTION", "").strip(),
             public_url=_public_url(env),
+            count_limit=_positive_int(env, "STACSIFT_COUNT_LIMIT", DEFAULT_COUNT_LIMIT, "matches"),
         )
 
 

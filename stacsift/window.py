@@ -1,72 +1,188 @@
-"""The newest (or oldest) objects of a big index without ranking all of them.
+"""Time-ordered pages of a big index without ranking every match.
 
-Ordering every item by datetime costs a pass over all of them (milliseconds at 200,000 items)
-although a page needs ten. When a request filters by nothing but collections, its matches are
-counted from the generation's statistics, and the page is searched within a time window at the
-wanted end of the index's time range: everything outside the window sorts after everything in
-it, so a window holding a full page gives exactly that page. Windows widen until one does; the
-caller falls back to the full search otherwise.
+Ordering every match by datetime costs a pass over all of them (milliseconds at 200,000 items,
+tens at 2,000,000) although a page needs ten. Every object is posted in the calendar months its
+``[start, end]`` touches (``long`` when too many, :func:`stacsift.grid.month_terms`), so the
+newest (or oldest) few months' terms hold every object whose start (or end) lies in them.
+A page is searched within such a window at the wanted end of the index's time range: when the
+window's last needed result lies in the months the window holds completely, everything outside
+it sorts after, so the window gives exactly the page of the full search. Windows widen until
+one does; the caller falls back to the full search otherwise.
+
+The window is one more clause beside the request's own (never a query wrapped around them):
+tantivy then leads the intersection with the window's few postings, and a range clause (a
+filter like ``gsd < 20``, or the cursor of a later page) only checks them.
+
+numberMatched: the generation's per-collection counts answer a search by collections alone;
+any other search counts its matches in windows too, exactly up to ``count_limit`` matches;
+past that it is reported as a lower bound (:class:`Count`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import tantivy
-from tantivy import FieldType, Occur, Query
+from tantivy import Occur, Query
 
+from stacsift import grid
 from stacsift.index import schema as f
 from stacsift.index.stats import KindStats
+from stacsift.query import translate
 from stacsift.query.params import SearchRequest
 
-MIN_MATCHES = 20_000  # below this a full search is as cheap
-WIDENINGS = 3
-WIDEN_BY = 8
+MIN_OBJECTS = 20_000  # below this a full search is as cheap
+WIDENINGS = 5
+WIDEN_BY = 4
+FILL = 2  # a first window expected to hold this many times the results a page needs
+MAX_MONTHS = 1_200  # the widest window, in months (as many terms)
+COUNT_FILL = 1.25  # a counting window expected to hold this many times the count limit
 
-Search = Callable[[Query], tantivy.SearchResult]
+Clause = tuple[Occur, Query]
+Search = Callable[[list[Clause], bool], tantivy.SearchResult]  # (window clauses, count)
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many results a search has: exactly ``value``, or at least (``at_least``)."""
+
+    value: int
+    at_least: bool = False
+
+
+Found = tuple[tantivy.SearchResult, Count]
 
 
 def applies(request: SearchRequest, field: str | None) -> bool:
-    """Whether the request filters by collections at most and orders by ``start``/``end``."""
-    unset = (request.bbox, request.intersects, request.datetime, request.filter)
-    return (
-        field in (f.START, f.END)
-        and not request.q
-        and not request.ids
-        and all(value is None for value in unset)
-    )
+    """Whether the request is ordered by ``start``/``end`` and windows pay: not when it names
+    a few ids, nor with a bbox (its union of cells is costly to check window candidates
+    against, so the bbox leads the full search better)."""
+    unset = (request.q, request.ids, request.bbox, request.intersects)
+    return field in (f.START, f.END) and all(not value for value in unset)
+
+
+@dataclass(frozen=True)
+class _Span:
+    """The months a window may cover: ``first``…``last``, from the wanted end."""
+
+    first: int
+    last: int
+    descending: bool
+    per_month: float  # objects of the index per month of its time range
+
+    def months(self, width: int, narrower: int = 0) -> range:
+        """The months of a window ``width`` wide, less those of one ``narrower``."""
+        if self.descending:
+            return range(self.last - width + 1, self.last - narrower + 1)
+        return range(self.first + narrower, self.first + width)
+
+    @property
+    def size(self) -> int:
+        return self.last - self.first + 1
+
+    def covers(self, width: int) -> bool:
+        """Whether a window ``width`` months wide holds everything (or is too wide to pay)."""
+        return width >= self.size or width > MAX_MONTHS
+
+    def holds(self, key: object, months: range) -> bool:
+        """Whether every object whose sort value is ``key`` lies in the window ``months``."""
+        month = grid.month_of(key) if isinstance(key, int) else None
+        if month is None:
+            return False  # results lacking the field come last; the window has none of them
+        return month >= months[0] if self.descending else month <= months[-1]
 
 
 def windowed(
     search: Search,
-    query: Query,
+    count_all: Callable[[], int],
     request: SearchRequest,
     stats: KindStats,
-    field: str,
-    descending: bool,
-) -> tuple[tantivy.SearchResult, int] | None:
-    """(the page's result, how many match) from a window, or None to search everything.
+    order: tuple[str, bool],
+    known: Count | None,
+    count_limit: int,
+) -> Found | None:
+    """The page from a window, with its count, or None to search everything.
 
-    ``search`` asks for one hit more than a page, so a window answers only when it also shows
-    whether more results follow.
+    ``search`` asks for one result more than a page, so a window answers only when it also
+    shows whether more results follow; ``count_all`` counts every match. ``order`` is the sort
+    field and whether it is descending; ``known`` the count when the caller has it (the first
+    page's, or per-collection counts).
     """
-    matched = stats.matched(request.collections)
-    span = stats.span(field)
-    if matched is None or span is None or matched < MIN_MATCHES:
+    span = _span(request, stats, *order)
+    if span is None or stats.count < MIN_OBJECTS:
         return None
-    low, high = span
-    need = request.cursor.skip + request.limit
-    width = max(1, (high - low) * 4 * need // matched)
-    after = request.cursor.after
-    if isinstance(after, int):  # a later page: the window begins at its cursor
-        low, high = (low, min(high, after)) if descending else (max(low, after), high)
+    need = request.cursor.skip + request.limit + 1
+    width = max(1, math.ceil(need * FILL / span.per_month))
     for _ in range(WIDENINGS):
-        if width >= high - low:
+        if span.covers(width):
             return None
-        bound = (high - width, None) if descending else (None, low + width)
-        window = Query.range_query(f.schema(), field, FieldType.Integer, *bound)
-        result = search(Query.boolean_query([(Occur.Must, query), (Occur.Must, window)]))
-        if len(result.hits) > request.limit:  # a full page, and whether another follows
-            return result, matched
+        months = span.months(width)
+        result = search([_clause(months)], known is None)
+        hits = result.hits
+        if len(hits) > request.limit and span.holds(hits[-1][0], months):
+            if known is not None:
+                return result, known
+            return result, _counted(search, count_all, span, width, _count(result), count_limit)
         width *= WIDEN_BY
     return None
+
+
+def _counted(
+    search: Search,
+    count_all: Callable[[], int],
+    span: _Span,
+    width: int,
+    count: int,
+    count_limit: int,
+) -> Count:
+    """The number of matches, ``count`` of them in the window ``width`` months wide: at least
+    ``count_limit`` once a window holds that many; exact when fewer match. The window is
+    widened to the months expected to hold the limit, counting only the objects of the months
+    it gains; when all months are not expected to hold the limit, every match is counted."""
+    while count < count_limit:
+        expected = count * span.size / width
+        if expected < count_limit * FILL:
+            return Count(count_all())
+        wider = math.ceil(width * count_limit * COUNT_FILL / max(count, 1))
+        if span.covers(wider):
+            return Count(count_all())
+        counted = _clause(span.months(width))  # LONG objects included: they count once
+        gained = [_clause(span.months(wider, width), long=False), (Occur.MustNot, counted[1])]
+        count += _count(search(gained, True))
+        width = wider
+    return Count(count_limit, at_least=True)
+
+
+def _clause(months: range, long: bool = True) -> Clause:
+    """The objects posted in ``months`` (and those in too many months to be posted, ``long``)."""
+    terms = [*([grid.LONG] if long else []), *(f"m{month}" for month in months)]
+    return Occur.Must, translate.term_any(f.MONTHS, terms)
+
+
+def _span(request: SearchRequest, stats: KindStats, field: str, descending: bool) -> _Span | None:
+    """The months of the index's time range of ``field`` that may hold the page: from the
+    cursor's month on a later page, and within the request's datetime interval (an object in
+    it starts before the interval's end and ends after its start; an instant is in it)."""
+    bounds = stats.span(field)
+    after = request.cursor.after
+    if bounds is None or not isinstance(after, int | None):
+        return None  # a page after the results that lack the field: none is in a window
+    low, high = request.datetime or (None, None)
+    starts, ends = field == f.START or stats.instants, field == f.END or stats.instants
+    uppers = [bounds[1], *([high] if high is not None and starts else [])]
+    lowers = [bounds[0], *([low] if low is not None and ends else [])]
+    if after is not None:
+        (uppers if descending else lowers).append(after)
+    first, last = grid.month_of(max(lowers)), grid.month_of(min(uppers))
+    oldest, newest = grid.month_of(bounds[0]), grid.month_of(bounds[1])
+    if first is None or last is None or oldest is None or newest is None or last < first:
+        return None
+    # (a few far-future values must not make every month look empty)
+    per_month = stats.count / min(newest - oldest + 1, MAX_MONTHS)
+    return _Span(first, last, descending, per_month)
+
+
+def _count(result: tantivy.SearchResult) -> int:
+    return int(getattr(result, "count", None) or 0)

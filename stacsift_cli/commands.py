@@ -152,17 +152,19 @@ def search(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     index = _reader(settings).current()
     for collection in request.collections:
         get_collection(index, collection)  # "collection 'x' does not exist", not "0 of 0"
-    page = search_items(index, request)
+    page = search_items(index, request, count_limit=settings.count_limit)
+    matched = "stacsift:matched_at_least" if page.at_least else "numberMatched"
     if args.json:
         body = {
             "type": "FeatureCollection",
             "features": page.features,
-            "numberMatched": page.matched,
+            matched: page.matched,
             "numberReturned": len(page.features),
         }
         sys.stdout.write(orjson.dumps(body).decode() + "\n")
     else:
-        _print_table(page.features, page.matched)
+        at_least = "at least " if page.at_least else ""
+        _print_table(page.features, None if page.matched is None else f"{at_least}{page.matched}")
     return 0
 
 
@@ -249,7 +251,7 @@ def _reader(settings: SearchSettings) -> IndexReader:
     )
 
 
-def _print_table(features: list[dict[str, Any]], matched: int | None) -> None:
+def _print_table(features: list[dict[str, Any]], matched: str | None) -> None:
     rows = [
         (
             str(f.get("id", "")),

@@ -26,6 +26,7 @@ class KindStats:
     start: tuple[int, int] | None  # (min, max) of ``start``, epoch microseconds
     end: tuple[int, int] | None  # (min, max) of ``end``
     instants: bool = False  # every object's start equals its end
+    complete: frozenset[str] = frozenset()  # of ``start`` and ``end``, those every object has
 
     @property
     def time_bounds(self) -> tuple[int, int] | None:
@@ -68,6 +69,9 @@ def kind_stats(searcher: tantivy.Searcher, kind: str) -> KindStats:
         start=_pair(found, "start"),
         end=_pair(found, "end"),
         instants=_count(searcher, _spans(query)) == 0,
+        complete=frozenset(
+            t for t in (f.START, f.END) if _count(searcher, _lacking(query, t)) == 0
+        ),
     )
 
 
@@ -75,6 +79,12 @@ def _spans(kind: tantivy.Query) -> tantivy.Query:
     """The objects of a kind whose interval is not an instant (see ``grid.month_terms``)."""
     span = tantivy.Query.term_query(f.schema(), f.MONTHS, grid.SPAN)
     return tantivy.Query.boolean_query([(tantivy.Occur.Must, kind), (tantivy.Occur.Must, span)])
+
+
+def _lacking(kind: tantivy.Query, field: str) -> tantivy.Query:
+    """The objects of a kind without a value of ``field``."""
+    has = tantivy.Query.exists_query(field)
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, kind), (tantivy.Occur.MustNot, has)])
 
 
 def _pair(found: dict[str, Any], name: str) -> tuple[int, int] | None:

@@ -59,14 +59,15 @@ class Cursor:
 @dataclass(frozen=True)
 class Token:
     """A page request: the generation, the page's cursor, the previous page's cursor (for a
-    ``prev`` link, one page back), the number of matches counted on the first page, and the
-    fingerprint of the search it continues."""
+    ``prev`` link, one page back), the number of matches counted on the first page (or a lower
+    bound of it), and the fingerprint of the search it continues."""
 
     generation: int
     cursor: Cursor
     back: Cursor | None = None
     matched: int | None = None
     search: str = ""
+    at_least: bool = False  # ``matched`` is a lower bound (the search counted no further)
 
 
 def derive_key(root: str) -> bytes:
@@ -85,7 +86,7 @@ def encode(token: Token, key: bytes) -> str:
             token.generation,
             *_cursor_json(token.cursor),
             *(_cursor_json(token.back) if token.back else [None, None]),
-            token.matched,
+            {"ge": token.matched} if token.at_least else token.matched,
             token.search,
         ]
     )
@@ -115,7 +116,11 @@ def decode(text: str, key: bytes) -> Token:
     back = None if back_skip is None else _cursor(back_after, back_skip)
     if not isinstance(search, str) or len(search) > 64:
         raise _invalid()
-    return Token(_count(generation), _cursor(after, skip), back, _optional_count(matched), search)
+    at_least = isinstance(matched, dict)
+    count = _optional_count(matched.get("ge") if isinstance(matched, dict) else matched)
+    if at_least and (count is None or len(matched) != 1):
+        raise _invalid()
+    return Token(_count(generation), _cursor(after, skip), back, count, search, at_least)
 
 
 def _cursor_json(cursor: Cursor) -> list[Any]:

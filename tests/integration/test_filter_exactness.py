@@ -21,6 +21,7 @@ from index_builder.crawl import Crawled, CrawlReport
 from stacsift import grid, window
 from stacsift.index.documents import item_bbox, item_interval, parse_datetime
 from stacsift.index.reader import IndexReader, OpenIndex
+from stacsift.query import cql2
 from stacsift.query.params import SearchRequest, SortKey
 from stacsift.query.tokens import Cursor, Token
 from stacsift.search import search_items
@@ -49,7 +50,10 @@ def made_item(number: int, rng: random.Random) -> dict[str, Any]:
         bbox = [west, south, west + rng.uniform(0, 1), south + rng.uniform(0, 1)]
     month = rng.randrange(0, 120)
     when = f"{2015 + month // 12}-{month % 12 + 1:02d}-01T00:00:00Z"
-    properties: dict[str, Any] = {"datetime": when if number % 3 else None}
+    properties: dict[str, Any] = {
+        "datetime": when if number % 3 else None,
+        "gsd": number % 4 * 10.0,
+    }
     if number % 3 == 0:
         properties["start_datetime"] = when
         properties["end_datetime"] = None if number % 30 == 0 else "2030-01-01T00:00:00Z"
@@ -227,7 +231,7 @@ def test_windowed_pages_equal_a_full_sort(
     token = Token(index.manifest.generation, Cursor(None, offset), search=first.fingerprint())
     request = replace(first, token=token)
     full = search_items(index, request)
-    monkeypatch.setattr(window, "MIN_MATCHES", 1)
+    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
     calls: list[int] = []
     real = window.windowed
 
@@ -249,3 +253,69 @@ def test_windowed_pages_equal_a_full_sort(
 def _time(item: dict[str, Any], field: str) -> int:
     start, end = item_interval(item["properties"])
     return start if field == "start" else end
+
+
+UNTIL_2025 = (None, parse_datetime("2025-01-01T00:00:00Z"))  # short of the far-future item
+WINDOWED = [
+    SearchRequest(filter=cql2.parse("gsd < 20", None), datetime=UNTIL_2025),
+    SearchRequest(filter=cql2.parse("gsd >= 10 AND collection = 'made-0'", None)),
+    SearchRequest(collections=("made-1",), datetime=(parse_datetime("2019-01-01T00:00:00Z"), None)),
+    SearchRequest(datetime=(None, parse_datetime("2019-07-01T00:00:00Z"))),
+    SearchRequest(sortby=(SortKey("datetime"),), filter=cql2.parse("gsd BETWEEN 10 AND 20", None)),
+    SearchRequest(
+        sortby=(SortKey("end_datetime", descending=True),),
+        filter=cql2.parse("gsd >= 20", None),
+        datetime=UNTIL_2025,
+    ),
+]
+
+
+@pytest.mark.parametrize("first", WINDOWED)
+@pytest.mark.parametrize("instants", [False, True])
+def test_windows_give_the_pages_and_counts_of_a_full_search(
+    index: OpenIndex,
+    instant_index: OpenIndex,
+    monkeypatch: pytest.MonkeyPatch,
+    first: SearchRequest,
+    instants: bool,
+) -> None:
+    # GIVEN a filtered search ordered by time, with pages deep enough to span several months
+    searched = instant_index if instants else index
+    request = replace(first, limit=25)
+    full = _pages(searched, request, 10_000)
+    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    answered: list[bool] = []
+    real = window.windowed
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        answered.append(found is not None)
+        return found
+
+    monkeypatch.setattr(window, "windowed", counted)
+    # WHEN it is searched in time windows, counting all matches or only up to a limit
+    windowed = _pages(searched, request, 10_000)
+    limited = _pages(searched, request, 40)
+    # THEN the pages are the full search's, and so are the counts up to the limit
+    assert any(answered)  # windows answered most pages, not only the full search
+    assert [ids for ids, _ in windowed] == [ids for ids, _ in limited] == [i for i, _ in full]
+    assert [count for _, count in windowed] == [count for _, count in full]
+    # (a window short of everything counts up to the limit; the full search counts exactly)
+    counts = [count for _, count in limited]
+    assert all(count in ((40, True), exact) for count, (_, exact) in zip(counts, full, strict=True))
+    assert counts[0] == ((40, True) if answered[len(full)] else full[0][1])
+
+
+def _pages(
+    index: OpenIndex, request: SearchRequest, count_limit: int, pages: int = 6
+) -> list[tuple[list[str], tuple[int | None, bool]]]:
+    """(ids, (matched, at_least)) of the first pages, following each page's next token."""
+    found = []
+    for _ in range(pages):
+        page = search_items(index, request, count_limit=count_limit)
+        found.append(([f["id"] for f in page.features], (page.matched, page.at_least)))
+        token = page.next_token()
+        if token is None:
+            break
+        request = replace(request, token=token)
+    return found

@@ -5,15 +5,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from dataclasses import replace
+from urllib.parse import parse_qs, urlsplit
 
 import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from functions import stac_api
 from stacsift.errors import InvalidParameter
 from stacsift.query import tokens
 from stacsift.query.tokens import MAX_SKIP, MISSING, Cursor, Token
+from stacsift.search import Hit, Page
 
 KEY = b"a key of the deployment"
 
@@ -36,6 +40,7 @@ def _signed(payload: object, key: bytes = KEY) -> str:
         Token(1, Cursor(2.5, 0), Cursor(9.0, 1), None),
         Token(1, Cursor(MISSING, MAX_SKIP), None, 5),
         Token(2, Cursor("item-9", 0)),
+        Token(2, Cursor(1_600_000_000_000_000, 0), None, 10_000, "abc", at_least=True),
     ],
 )
 def test_round_trip(token: Token) -> None:
@@ -65,6 +70,10 @@ def test_the_offset_that_aborted_the_process_is_refused() -> None:
         [1, 1, [1], 0, None, None, None, ""],
         [1, 1, None, 0, None, 10**9, None, ""],  # the back cursor is checked as well
         [1, 1, None, 0, None, None, -3, ""],  # negative count
+        [1, 1, None, 0, None, None, {"ge": -3}, ""],  # negative lower bound
+        [1, 1, None, 0, None, None, {"ge": None}, ""],
+        [1, 1, None, 0, None, None, {"ge": 5, "le": 9}, ""],
+        [1, 1, None, 0, None, None, {}, ""],
         [2, 1, None, 0, None, None, None, ""],  # another version
         [1, 1, None, 0, None, None, None],  # short
         {"g": 1, "o": 5},
@@ -101,3 +110,20 @@ def test_any_text_is_refused_or_decoded(text: str) -> None:
 
 def test_derived_keys_differ_per_root() -> None:
     assert tokens.derive_key("s3://a/index/") != tokens.derive_key("s3://b/index/")
+
+
+def test_a_lower_bound_of_the_count_is_said_and_carried_to_the_next_page() -> None:
+    # GIVEN a page whose search stopped counting at its limit
+    hit = Hit({"type": "Feature", "id": "a", "collection": "c", "links": []}, "")
+    page = Page([hit], 10_000, 3, Cursor(), keys=(1_600_000_000_000_000,), more=True)
+    page = replace(page, at_least=True, search="abc")
+    # WHEN it is answered
+    body = stac_api.item_collection(
+        "http://x", "/search", page, {}, post=False, fields=None, key=KEY
+    )
+    # THEN numberMatched is absent, the lower bound is said, and the next page carries it
+    assert "numberMatched" not in body
+    assert body[stac_api.AT_LEAST] == 10_000
+    href = next(lk["href"] for lk in body["links"] if lk["rel"] == "next")
+    token = tokens.decode(parse_qs(urlsplit(href).query)["token"][0], KEY)
+    assert (token.matched, token.at_least, token.generation) == (10_000, True, 3)
