@@ -275,14 +275,20 @@ def _native(
     if field not in NATIVE_TYPES and cursor.after is not None:
         raise _foreign_token()
     stats = _interval_stats(index, request, kind)
-    clauses = object_clauses(request, kind, stats, searcher, prefilter)
+    after = []
     if field is not None and cursor.after is not None:
         complete = field in index.stats(kind).complete
-        clauses.append((Occur.Must, _after(field, cursor.after, descending, complete)))
+        after = [(Occur.Must, _after(field, cursor.after, descending, complete))]
+    clauses = object_clauses(request, kind, stats, searcher, prefilter) + after
+    windowing = field is not None and kind == f.TYPE_ITEM and window.applies(request, field)
+    base = clauses  # what a window is added to: without the collections it distributes
+    if windowing and window.distributes(request):
+        alone = replace(request, collections=())
+        base = object_clauses(alone, kind, stats, searcher, prefilter) + after
 
     def search(extra: list[tuple[Occur, Query]] | None = None, count: bool = False) -> SearchResult:
         return searcher.search(
-            Query.boolean_query([*clauses, *(extra or [])]),
+            Query.boolean_query([*base, *extra] if extra else clauses),
             limit=request.limit + 1,
             count=count,
             order_by_field=field,
@@ -296,7 +302,7 @@ def _native(
 
     known = _known_count(index, request, kind)
     found = None
-    if field is not None and kind == f.TYPE_ITEM and window.applies(request, field):
+    if windowing and field is not None:
         item_stats, time_order = index.stats(kind), (field, descending)
         found = window.windowed(
             search, count_all, request, item_stats, time_order, known, count_limit

@@ -261,6 +261,7 @@ WINDOWED = [
     SearchRequest(filter=cql2.parse("gsd >= 10 AND collection = 'made-0'", None)),
     SearchRequest(collections=("made-1",), datetime=(parse_datetime("2019-01-01T00:00:00Z"), None)),
     SearchRequest(datetime=(None, parse_datetime("2019-07-01T00:00:00Z"))),
+    SearchRequest(collections=("made-0", "made-1"), filter=cql2.parse("gsd <> 10", None)),
     SearchRequest(sortby=(SortKey("datetime"),), filter=cql2.parse("gsd BETWEEN 10 AND 20", None)),
     SearchRequest(
         sortby=(SortKey("end_datetime", descending=True),),
