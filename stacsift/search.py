@@ -17,7 +17,7 @@ import orjson
 import tantivy
 from tantivy import FieldType, Occur, Query, SearchResult
 
-from stacsift import window
+from stacsift import relevance, window
 from stacsift.errors import IndexFormatError, InvalidParameter, NotFound
 from stacsift.index import schema as f
 from stacsift.index.documents import document_key
@@ -307,17 +307,40 @@ def _native(
         found = window.windowed(
             search, count_all, request, item_stats, time_order, known, count_limit
         )
+    elif field is None and kind == f.TYPE_ITEM:
+        found = _direct(index, request, known, count_all, count_limit)
     if found is None:
         result = search(count=known is None)
-        found = result, known or window.Count(getattr(result, "count", None) or 0)
-    result, matched = found
-    pairs = result.hits[: request.limit]
+        found = result.hits, known or window.Count(getattr(result, "count", None) or 0)
+    results, matched = found
+    pairs = results[: request.limit]
     hits = [_hit(searcher, address) for _, address in pairs]
     keys = None
     if field in NATIVE_TYPES:
         keys = tuple(MISSING if key is None else key for key, _ in pairs)
-    more = len(result.hits) > request.limit
+    more = len(results) > request.limit
     return Page(hits, matched.value, 0, cursor, None, keys, more, at_least=matched.at_least)
+
+
+def _direct(
+    index: OpenIndex,
+    request: SearchRequest,
+    known: window.Count | None,
+    count_all: Callable[[], int],
+    count_limit: int,
+) -> window.Found | None:
+    """A relevance page of a big index from the direct matches of its words, when they fill
+    it (:mod:`stacsift.relevance`)."""
+    text = relevance.disjunction(request)
+    stats = index.stats(f.TYPE_ITEM)
+    if text is None or stats.count < window.MIN_OBJECTS:
+        return None
+    node, terms = text
+    searcher = index.searcher()
+    pairs = relevance.direct_page(searcher, request, node, stats.count)
+    if pairs is None:
+        return None
+    return pairs, known or relevance.counted(searcher, terms, stats, count_all, count_limit)
 
 
 def _known_count(index: OpenIndex, request: SearchRequest, kind: str) -> window.Count | None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import tantivy
 from tantivy import Occur, Query
@@ -53,7 +54,8 @@ class Count:
     at_least: bool = False
 
 
-Found = tuple[tantivy.SearchResult, Count]
+Hits = list[tuple[Any, tantivy.DocAddress]]  # (sort value or score, address)
+Found = tuple[Hits, Count]
 
 
 def applies(request: SearchRequest, field: str | None) -> bool:
@@ -136,10 +138,25 @@ def windowed(
         hits = result.hits
         if len(hits) > request.limit and span.holds(hits[-1][0], months):
             if known is not None:
-                return result, known
-            return result, _counted(search, count_all, span, width, _count(result), count_limit)
+                return hits, known
+            return hits, _counted(search, count_all, span, width, _count(result), count_limit)
         width *= WIDEN_BY
     return None
+
+
+def counted(
+    search: Search, count_all: Callable[[], int], stats: KindStats, count_limit: int
+) -> Count:
+    """How many match, counted in windows of the newest months as for a windowed page
+    (``search`` counts with a window clause added); every match when windows do not pay."""
+    span = _span(SearchRequest(), stats, f.START, True)
+    if span is None or stats.count < MIN_OBJECTS:
+        return Count(count_all())
+    width = max(1, math.ceil(count_limit * COUNT_FILL / span.per_month))
+    if span.covers(width):
+        return Count(count_all())
+    count = _count(search([span.clause(span.months(width))], True))
+    return _counted(search, count_all, span, width, count, count_limit)
 
 
 def _counted(

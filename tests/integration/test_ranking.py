@@ -3,13 +3,16 @@ of their collection (below direct matches), on a real tantivy index."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
 from index_builder.build import build
 from index_builder.sample import THEMES, write_sample
+from stacsift import relevance, window
 from stacsift.index.documents import to_document
 from stacsift.index.reader import IndexReader, OpenIndex
 from stacsift.query.params import SearchRequest
@@ -75,3 +78,56 @@ def test_a_changed_collection_finds_its_items_without_reindexing_them(
     assert before.matched == 0
     assert {hit.obj["collection"] for hit in after.hits} == {"water.surface_occurrence"}
     assert after.matched == items_of("water.surface_occurrence")
+
+
+@pytest.mark.parametrize(
+    ("q", "direct"),
+    [
+        ("forest", True),
+        ("woodland", False),  # in collection keywords only: the full ranking answers
+        ("forest OR water", True),
+        ('"coniferous forest"', True),
+        ("land", False),  # in collection texts only
+    ],
+)
+def test_pages_of_direct_matches_equal_the_full_ranking(
+    sample_root: tuple[Bucket, Path], monkeypatch: pytest.MonkeyPatch, q: str, direct: bool
+) -> None:
+    # GIVEN a text search paged through to its end by the full ranking (collection words too)
+    index = current(sample_root)
+    request = SearchRequest(q=q, limit=3)
+    monkeypatch.setattr(relevance, "disjunction", lambda _: None)
+    full = _ranked_pages(index, request, 10_000)
+    monkeypatch.undo()
+    # WHEN the index counts as big, so that pages come from direct matches while they fill them
+    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    answered: list[bool] = []
+    real = relevance.direct_page
+
+    def spied(*args: Any) -> Any:
+        found = real(*args)
+        answered.append(found is not None)
+        return found
+
+    monkeypatch.setattr(relevance, "direct_page", spied)
+    paged = _ranked_pages(index, request, 10_000)
+    limited = _ranked_pages(index, request, 2)
+    # THEN the pages are the same, in the same order, and so are the counts up to the limit
+    assert [ids for ids, _ in paged] == [ids for ids, _ in limited] == [i for i, _ in full]
+    assert [count for _, count in paged] == [count for _, count in full]
+    exact = [count for _, count in full]
+    assert all(c in ((2, True), e) for (_, c), e in zip(limited, exact, strict=True))
+    assert (full[0][1][0] or 0) > 3 and (True in answered) == direct
+
+
+def _ranked_pages(
+    index: OpenIndex, request: SearchRequest, count_limit: int
+) -> list[tuple[list[str], tuple[int | None, bool]]]:
+    pages = []
+    while True:
+        page = search_items(index, request, count_limit=count_limit)
+        pages.append(([hit.obj["id"] for hit in page.hits], (page.matched, page.at_least)))
+        token = page.next_token()
+        if token is None:
+            return pages
+        request = replace(request, token=token)

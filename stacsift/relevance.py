@@ -1,0 +1,97 @@
+"""Relevance-ordered pages of a big index without the work that cannot change them.
+
+A free-text search matches an item directly (a word or phrase in its text) or through its
+collection (the collection's words, at score 0: :func:`stacsift.search._in_matching_collections`).
+For a disjunction of words and phrases, items found only through their collection score 0, below
+every direct match (BM25 scores are positive), and the direct matches keep their scores. So when
+the direct matches alone fill the page, the page is theirs: one disjunction of term queries, which
+tantivy ranks without visiting every match (block-max WAND), and without the clause that leaves
+out collections and catalogs (there are few; their hits are dropped here instead).
+
+numberMatched is counted in time windows like a time-ordered page's (:mod:`stacsift.window`):
+the items matching one of the words directly, up to the count limit, are a lower bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import tantivy
+from tantivy import Occur, Query
+
+from stacsift import window
+from stacsift.index import schema as f
+from stacsift.index.stats import KindStats
+from stacsift.query import freetext, translate
+from stacsift.query.freetext import Node, Or, Phrase, Word
+from stacsift.query.params import SearchRequest
+
+MAX_OTHERS = 1_000  # collections and catalogs a page may have to pass over
+
+
+def disjunction(request: SearchRequest) -> tuple[Node, list[Word | Phrase]] | None:
+    """The parsed text of a request that searches free text alone, and its words and phrases,
+    when they are only OR-ed (a prefix, AND or NOT can rank an item found through its
+    collection above a direct match, or exclude one)."""
+    others = (request.collections, request.ids, request.bbox, request.intersects)
+    if not request.q or any(others) or request.datetime or request.filter or request.sortby:
+        return None
+    node = freetext.parse(request.q)
+    found: list[Word | Phrase] = []
+    return (node, found) if node is not None and _disjunction(node, found) else None
+
+
+def _disjunction(node: Node, found: list[Word | Phrase]) -> bool:
+    if isinstance(node, Phrase) or (isinstance(node, Word) and not node.prefix):
+        found.append(node)
+        return True
+    return isinstance(node, Or) and all(_disjunction(child, found) for child in node.nodes)
+
+
+def direct_page(
+    searcher: tantivy.Searcher, request: SearchRequest, node: Node, items: int
+) -> window.Hits | None:
+    """(score, address) of the page's results and one more, from the direct matches alone;
+    None when they do not fill it (or the index has too many other objects to pass over)."""
+    others = searcher.num_docs - items
+    if not 0 <= others <= MAX_OTHERS:
+        return None
+    need = request.cursor.skip + request.limit + 1
+    query = translate.text_query(node, searcher)
+    hits = searcher.search(query, limit=need + others, count=False).hits
+    skipped = _others(searcher, others)
+    kept = [(score, address) for score, address in hits if _key(address) not in skipped]
+    page = kept[request.cursor.skip : need]
+    if len(page) <= request.limit or not page[-1][0] > 0:
+        return None
+    return page
+
+
+def _others(searcher: tantivy.Searcher, count: int) -> set[tuple[int, int]]:
+    """Where the collections and catalogs are."""
+    if count == 0:
+        return set()
+    query = translate.term_any(f.TYPE, [f.TYPE_COLLECTION, f.TYPE_CATALOG])
+    return {_key(address) for _, address in searcher.search(query, limit=count).hits}
+
+
+def _key(address: tantivy.DocAddress) -> tuple[int, int]:
+    return address.segment_ord, address.doc
+
+
+def counted(
+    searcher: tantivy.Searcher,
+    terms: list[Word | Phrase],
+    stats: KindStats,
+    count_all: Callable[[], int],
+    count_limit: int,
+) -> window.Count:
+    """How many items match: at least ``count_limit`` when that many match the first word
+    directly within a window of months; else every match, counted."""
+    leaf = translate.text_query(terms[0], searcher)
+    clauses = [(Occur.Must, leaf), translate.kind_only(f.TYPE_ITEM)]
+
+    def search(extra: list[window.Clause], count: bool) -> tantivy.SearchResult:
+        return searcher.search(Query.boolean_query([*clauses, *extra]), limit=1, count=count)
+
+    return window.counted(search, count_all, stats, count_limit)
