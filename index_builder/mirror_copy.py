@@ -157,7 +157,7 @@ def _verified(stream: Stream, verifier: Verifier, failed: list[FetchFailed]) -> 
 
 @dataclass(frozen=True)
 class Written:
-    """A JSON object put (or found unchanged) at ``key``."""
+    """A JSON object to put at ``key`` (``written``), or found there unchanged."""
 
     key: str
     sha256: str
@@ -165,14 +165,9 @@ class Written:
     bytes: int
 
 
-def write_json(
-    bucket: Bucket, key: str, document: dict[str, Any], known: str | None, *, dry_run: bool
-) -> Written:
-    """Write ``document`` unless the bytes at ``key`` already are these (``known`` SHA-256)."""
+def encode(key: str, document: dict[str, Any], known: str | None) -> tuple[Written, bytes]:
+    """``document``'s bytes as the mirror writes them, and whether they need writing to ``key``:
+    not when they are what is there already (``known``, the SHA-256 the state recorded)."""
     body = orjson.dumps(document, option=orjson.OPT_INDENT_2)
     digest = hashlib.sha256(body).hexdigest()
-    if digest == known:
-        return Written(key, digest, written=False, bytes=0)
-    if not dry_run:
-        bucket.put(key, body)
-    return Written(key, digest, written=True, bytes=len(body))
+    return Written(key, digest, written=digest != known, bytes=len(body)), body

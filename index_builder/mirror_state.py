@@ -66,6 +66,7 @@ class MirrorState:
         self.run = 0
         self._records: list[tuple[object, ...]] = []
         self._touched: list[tuple[int, str]] = []
+        self._fresh = True
 
     def load(self) -> None:
         """Fetch DEST's state (if any) and start a new run."""
@@ -80,6 +81,7 @@ class MirrorState:
         self._db.execute("PRAGMA synchronous=OFF")
         for statement in SCHEMA:
             self._db.execute(statement)
+        self._fresh = self._db.execute("SELECT 1 FROM objects LIMIT 1").fetchone() is None
         last = self._db.execute("SELECT MAX(run) FROM runs").fetchone()[0]
         self.run = (last or 0) + 1
         self._db.execute("INSERT INTO runs VALUES (?, 0)", (self.run,))
@@ -92,6 +94,10 @@ class MirrorState:
         return self._db
 
     def get(self, key: str) -> Record | None:
+        """What an earlier run recorded at ``key`` (none, without asking SQLite, when the
+        mirror had nothing when this run began: the first run of a large mirror)."""
+        if self._fresh:
+            return None
         row = self.db.execute(
             "SELECT key, source, kind, etag, last_modified, size, checksum, sha256 "
             "FROM objects WHERE key = ?",

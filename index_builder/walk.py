@@ -32,6 +32,7 @@ from index_builder.fetch import Fetcher, FetchFailed, Request, Response
 from index_builder.hosts import HostLimits
 from index_builder.links import link_href, links_of, resolve, scheme_of
 from index_builder.report import CrawlReport
+from index_builder.threads import started_pool
 from stacsift.errors import SourceError
 from stacsift.stac_objects import NotUsable, prepare
 
@@ -147,7 +148,7 @@ class Walk:
 
     def _submit(self, request: Request) -> Future[Outcome]:
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.options.concurrency, "stacsift-fetch")
+            self._pool = started_pool(self.options.concurrency, "stacsift-fetch")
         return self._pool.submit(self._fetch_limited, request, self._hosts.limit(request.url))
 
     def _fetch_limited(self, request: Request, limit: threading.Semaphore) -> Outcome:

@@ -72,6 +72,11 @@ class Bucket:
     def __repr__(self) -> str:
         return f"Bucket({self.url!r})"
 
+    @property
+    def local(self) -> bool:
+        """Whether this is a folder on the local file system."""
+        return self._local_root is not None
+
     def get(self, key: str) -> bytes:
         return self.get_with_etag(key)[0]
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 import shutil
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -49,6 +51,43 @@ class Interrupting(Bucket):
         if self.left < 0:
             raise KeyboardInterrupt
         super().put_stream(key, chunks)
+
+
+class InterruptingJson(Bucket):
+    """A folder whose ``after``-th JSON put is interrupted, as if the process were stopped."""
+
+    def __init__(self, root: Path, after: int) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        super().__init__(LocalStore(root), root.as_uri(), local_root=root)
+        self.left = after
+
+    def put(self, key: str, data: bytes) -> str | None:
+        if key.endswith(".json"):
+            self.left -= 1
+            if self.left < 0:
+                raise KeyboardInterrupt
+        return super().put(key, data)
+
+
+class Recording(Bucket):
+    """A folder that remembers in which order objects were written: a JSON object when its put
+    begins, an asset once its streamed put has ended."""
+
+    def __init__(self, root: Path) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        super().__init__(LocalStore(root), root.as_uri(), local_root=root)
+        self.order: list[str] = []
+        self._lock = threading.Lock()
+
+    def put(self, key: str, data: bytes) -> str | None:
+        with self._lock:
+            self.order.append(key)
+        return super().put(key, data)
+
+    def put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
+        super().put_stream(key, chunks)
+        with self._lock:
+            self.order.append(key)
 
 
 @pytest.fixture
@@ -96,6 +135,44 @@ def test_an_interrupted_run_resumes_without_copying_again(
     assert resumed.unchanged == 2
     assert _bodies(served) == 3
     assert resumed.mirrored["Asset"] == 5
+
+
+def test_a_run_interrupted_while_writing_json_resumes_without_writing_it_again(
+    served: FixtureServer, tmp_path: Path
+) -> None:
+    url = f"{served.url}/catalog.json"
+    json_only = MirrorOptions(concurrency=1)
+    with pytest.raises(KeyboardInterrupt):
+        mirror([url], InterruptingJson(tmp_path / "dest", after=1), tmp_path / "work", json_only)
+    assert [p.name for p in (tmp_path / "dest").rglob("*.json")] == [f"{ITEM}.json"]
+
+    resumed = mirror([url], _dest(tmp_path), tmp_path / "work", json_only)
+    assert resumed.copied == {"Catalog": 1, "Collection": 2, "Item": 1, "Asset": 0}
+    assert resumed.unchanged == 1  # the item written before the interruption
+    assert resumed.mirrored["Item"] == 2
+
+
+def test_items_are_written_after_their_copies_and_the_root_last(
+    served: FixtureServer, tmp_path: Path
+) -> None:
+    dest = Recording(tmp_path / "dest")
+    options = MirrorOptions(assets=AssetSelection.parse("all"), concurrency=4)
+    report = mirror([f"{served.url}/catalog.json"], dest, tmp_path / "work", options)
+    assert report.copied["Asset"] == 5
+    written = {key: at for at, key in enumerate(dest.order)}
+    pointed = 0
+    for key, at in written.items():
+        if not key.endswith(".json"):
+            continue
+        document = orjson.loads((tmp_path / "dest" / key).read_bytes())
+        below = [link["href"] for link in document["links"] if link["rel"] in ("child", "item")]
+        copies = [a["href"] for a in document.get("assets", {}).values() if "://" not in a["href"]]
+        pointed += len(copies)
+        for href in below + copies:
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(key), href))
+            assert written[target] < at, f"{key} was written before {target}"
+    assert pointed == 5  # every copy is linked, by a document written after it
+    assert dest.order[-1] == "catalog.json"
 
 
 def test_an_unchanged_rerun_transfers_nothing_and_a_change_is_copied_again(
