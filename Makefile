@@ -97,7 +97,7 @@ test: lint localstack stac-browser ministack
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
 
-integration: $(STAMP) localstack
+integration: $(STAMP) localstack ministack
 	$(BIN)/python -m pytest tests/integration
 
 ## make browser: STAC Browser in headless Chromium against `stacsift serve`

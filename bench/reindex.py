@@ -1,6 +1,8 @@
 """Event-driven reindexing figures, beside a full rebuild of the same objects.
 
-On LocalStack (host mode) with real S3 → SQS notifications and one ``stacsift worker`` process:
+On LocalStack (host mode) with real S3 → SQS notifications of STAC JSON under ``stac/`` (the
+template's rules; the index root beside that prefix) and one ``stacsift worker`` process with
+its default batching:
 
 - upload → searchable latency p50/p95 for single uploads, one at a time;
 - the same for a burst of items uploaded by 8 threads, the time until all are searchable, and
@@ -11,7 +13,7 @@ On LocalStack (host mode) with real S3 → SQS notifications and one ``stacsift 
 On a local folder root, for each size: bytes uploaded by a one-item change (an event for one
 object) against the bytes of the whole index (tantivy files + GeoParquet parts), which a full
 build uploads. Usage: ``python -m bench.reindex [--singles 20] [--burst 1000]
-[--sizes 20000,200000]``.
+[--batch-size N] [--window SECONDS] [--sizes 20000,200000]``.
 """
 
 from __future__ import annotations
@@ -41,30 +43,34 @@ from stacsift.search import search_items
 from stacsift.settings import StoreSettings
 from stacsift.store import open_bucket
 from stacsift.update import Changes, apply_changes, apply_objects
+from stacsift_cli.worker import BATCH_SIZE
 from tests import localstack
 from tests.integration.conftest import free_port, s3_client
 from tests.support.reindexing import aws_env, notifying_bucket
 
 PROJECT = Path(__file__).resolve().parents[1]
-WINDOW_SECONDS = 0.3  # the worker's batching window
 POLL_SECONDS = 0.05  # how often the reader looks for a new generation (a search Lambda: TTL)
+# ... during the burst: each look is a request to the emulator, whose one busy core (S3 PUTs,
+# notifications, the worker's reads) bounds the burst; a search Lambda looks every few seconds
+BURST_POLL_SECONDS = 0.25
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--singles", type=int, default=20)
     parser.add_argument("--burst", type=int, default=1000)
-    parser.add_argument("--batch-size", type=int, default=100, help="worker messages per batch")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="worker's batch cap")
+    parser.add_argument("--window", type=float, default=0.0, help="worker's batching window")
     parser.add_argument("--sizes", default="20000,200000")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-reindex-") as tmp:
         work = Path(tmp)
-        latency(work, args.singles, args.burst, args.batch_size)
+        latency(work, args.singles, args.burst, (args.batch_size, args.window))
         for size in (int(s) for s in args.sizes.split(",") if s):
             one_item_change(work / f"size-{size}", size)
 
 
-def latency(work: Path, singles: int, burst: int, batch_size: int) -> None:
+def latency(work: Path, singles: int, burst: int, batching: tuple[int, float]) -> None:
     with localstack.running(free_port(), work / "volume", work / "localstack.log") as url:
         store = StoreSettings(
             endpoint=url,
@@ -76,7 +82,7 @@ def latency(work: Path, singles: int, burst: int, batch_size: int) -> None:
         for collection in collections():
             stack.put(f"stac/{collection['id']}/collection.json", collection)
         generated = list(items(singles + burst, seed=7))
-        with stack.worker(batch_size):
+        with stack.worker(*batching):
             stack.wait_for(set(), 0)  # the collections are in
             single = [stack.single(item) for item in generated[:singles]]
             waits, uploading, total = stack.burst(generated[singles:])
@@ -84,8 +90,8 @@ def latency(work: Path, singles: int, burst: int, batch_size: int) -> None:
         lines = (work / "worker.log").read_text().splitlines()
         sizes = [line.split("batch of ")[1].split()[0] for line in lines if "batch of" in line]
     print(
-        f"reindex latency on LocalStack (S3 → SQS → 1 worker, batches ≤ {batch_size} "
-        f"messages gathered for ≤ {WINDOW_SECONDS} s)"
+        f"reindex latency on LocalStack (S3 → SQS → 1 worker, batches ≤ {batching[0]} "
+        f"messages, batching window {batching[1]} s)"
     )
     print(f"  single uploads ({singles}): {_p50_p95(single)}")
     print(f"  burst of {burst} (8 threads): {_p50_p95(waits)}; all searchable in {total:.2f} s")
@@ -102,13 +108,13 @@ def _p50_p95(values: list[float]) -> str:
 
 
 class _Stack:
-    """A bucket notifying a queue, an index root under its watched prefix, and a reader."""
+    """A bucket notifying a queue of STAC JSON under stac/, an index root beside it, a reader."""
 
     def __init__(self, store: StoreSettings, work: Path) -> None:
         self.store, self.work = store, work
         self.s3 = s3_client(store)
         self.bucket, self.queue_url = notifying_bucket(store, "bench-reindex")
-        self.root = f"s3://{self.bucket}/stac/index"
+        self.root = f"s3://{self.bucket}/index"  # beside the watched prefix, as the template
         self.reader = IndexReader(open_bucket(self.root, store), work / "reader", ttl_seconds=0)
         self._generation, self._found = 0, set[str]()
 
@@ -117,13 +123,13 @@ class _Stack:
         return time.monotonic()
 
     @contextmanager
-    def worker(self, batch_size: int) -> Iterator[None]:
+    def worker(self, batch_size: int, window: float) -> Iterator[None]:
         env = {**aws_env(self.store), "POWERTOOLS_METRICS_DISABLED": "true"}
         command = [
             *(sys.executable, "-m", "stacsift_cli.main", "-v", "worker"),
             *("--queue-url", self.queue_url, "--root", self.root),
             *("--watch", f"s3://{self.bucket}/stac/", "--batch-size", str(batch_size)),
-            *("--window", str(WINDOW_SECONDS)),
+            *("--window", str(window)),
             *("--cache-dir", str(self.work / "worker-cache")),
         ]
         log = (self.work / "worker.log").open("wb")
@@ -187,7 +193,7 @@ class _Stack:
             now = time.monotonic()
             for item_id in now_found - seen.keys():
                 seen[item_id] = now
-            time.sleep(POLL_SECONDS)
+            time.sleep(BURST_POLL_SECONDS)
         waits = [seen[i] - uploaded[i] for i in uploaded]
         return waits, uploading, max(seen.values()) - started
 
@@ -199,7 +205,7 @@ class _Stack:
             Bucket=self.bucket, Prefix="stac/"
         )
         keys = [o["Key"] for p in pages for o in p.get("Contents", [])]
-        urls = [f"s3://{self.bucket}/{k}" for k in keys if not k.startswith("stac/index/")]
+        urls = [f"s3://{self.bucket}/{k}" for k in keys]
         with ThreadPoolExecutor(16) as pool:
             reads = list(pool.map(sources.read, urls))
         documents = [d for r in reads for d in r.state.documents]

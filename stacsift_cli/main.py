@@ -16,6 +16,7 @@ from stacsift import __version__
 from stacsift.errors import StacsiftError
 from stacsift.index.schema import FORMAT_VERSION, READABLE_FORMATS
 from stacsift_cli import commands, mirroring
+from stacsift_cli.worker import BATCH_SIZE
 
 EXIT_ERROR = 1
 
@@ -79,14 +80,17 @@ def parser() -> argparse.ArgumentParser:
         help="exit once the queue was empty this long",
     )
     worker.add_argument(
-        "--batch-size", type=_positive, default=10, help="messages per generation (default 10)"
+        "--batch-size",
+        type=_positive,
+        default=BATCH_SIZE,
+        help=f"messages per generation at most (default {BATCH_SIZE}): what the queue holds",
     )
     worker.add_argument(
         "--window",
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help="gather a batch for up to this long after its first message (default 0)",
+        help="also wait this long after a batch's first message for more (default 0)",
     )
     worker.add_argument("--cache-dir", type=Path, help="local cache of index files")
     worker.set_defaults(run=commands.worker)

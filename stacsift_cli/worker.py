@@ -12,8 +12,11 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -21,8 +24,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 MAX_MESSAGES = 10  # SQS hands out at most ten messages per receive
+BATCH_SIZE = 1000  # messages per batch (one generation) at most, by default
 LONG_POLL_SECONDS = 20
-WINDOW_POLL_SECONDS = 0.05
+WINDOW_POLL_SECONDS = 0.1
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -53,63 +57,75 @@ def run(
     queue_url: str,
     handler: Handler,
     *,
-    batch_size: int = MAX_MESSAGES,
+    batch_size: int = BATCH_SIZE,
     window: float = 0.0,
     until_idle: float | None = None,
 ) -> WorkerStats:
     """Poll ``queue_url`` until interrupted, or until it stays empty for ``until_idle`` seconds.
 
-    ``batch_size`` above ten and a batching ``window`` (seconds) gather several receives into
-    one batch, as a Lambda event-source mapping with a batching window does: fewer, larger
-    generations under a burst, for up to ``window`` more latency."""
+    A batch is what the queue holds, up to ``batch_size`` messages (see :func:`_receive`): a
+    lone event is handled at once, a burst in a few large generations. A batch's objects are
+    held in memory until it is published, so ``batch_size`` also bounds the memory used."""
     stats = WorkerStats()
     idle_since = time.monotonic()
-    while True:
-        wait = LONG_POLL_SECONDS if until_idle is None else min(LONG_POLL_SECONDS, until_idle)
-        messages = _receive(sqs, queue_url, batch_size, int(wait), window)
-        if not messages:
-            if until_idle is not None and time.monotonic() - idle_since >= until_idle:
-                return stats
-            continue
-        _handle(sqs, queue_url, handler, messages, stats)
-        idle_since = time.monotonic()
+    # Deleting what a batch finished (a round trip per ten messages) overlaps the next receive
+    # and handling; leaving the block waits for the last deletes.
+    with ThreadPoolExecutor(max_workers=1) as deletes:
+        while True:
+            wait = LONG_POLL_SECONDS if until_idle is None else min(LONG_POLL_SECONDS, until_idle)
+            messages = _receive(sqs, queue_url, batch_size, int(wait), window)
+            if not messages:
+                if until_idle is not None and time.monotonic() - idle_since >= until_idle:
+                    return stats
+                continue
+            done = _handle(handler, messages, queue_url, stats)
+            deletes.submit(_delete, sqs, queue_url, done)
+            idle_since = time.monotonic()
 
 
 def _receive(
     sqs: SQSClient, queue_url: str, batch_size: int, wait: int, window: float
 ) -> list[MessageTypeDef]:
-    """Up to ``batch_size`` messages: a long poll for the first, then more for up to
-    ``window`` seconds (Lambda's ``MaximumBatchingWindowInSeconds``)."""
-    messages: list[MessageTypeDef] = []
-    deadline = None
-    while len(messages) < batch_size:
-        left = 0.0 if deadline is None else deadline - time.monotonic()
-        if deadline is not None and left <= 0:
-            break
-        answer = sqs.receive_message(
-            QueueUrl=queue_url,
-            MaxNumberOfMessages=min(MAX_MESSAGES, batch_size - len(messages)),
-            WaitTimeSeconds=wait if deadline is None else 0,
-            MessageSystemAttributeNames=["All"],
-        )
-        received = answer.get("Messages", [])
-        if not received and (deadline is None or window == 0):
-            break
-        if not received:  # within the window: look again shortly (SQS waits whole seconds)
-            time.sleep(min(WINDOW_POLL_SECONDS, left))
+    """A batch of up to ``batch_size`` messages, ``[]`` if none came within ``wait`` seconds.
+
+    Messages already waiting mean the worker is behind (a burst): the batch takes them and
+    gathers more for up to ``window`` seconds (Lambda's ``MaximumBatchingWindowInSeconds``),
+    so that a burst becomes a few large generations. Otherwise a long poll waits for the next
+    message, and the batch is handled at once: a lone event never waits for the window. Either
+    way, receives go on while they come back full (the queue holds more)."""
+    deadline = time.monotonic() + window
+    wanted = min(MAX_MESSAGES, batch_size)
+    received = _poll(sqs, queue_url, wanted, 0)
+    if not received:
+        deadline = 0.0
+        received = _poll(sqs, queue_url, wanted, wait)
+    messages = list(received)
+    while messages and len(messages) < batch_size:
+        if len(received) < wanted:  # the queue is drained: wait for more within the window
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(WINDOW_POLL_SECONDS, left))  # (SQS waits whole seconds)
+        wanted = min(MAX_MESSAGES, batch_size - len(messages))
+        received = _poll(sqs, queue_url, wanted, 0)
         messages += received
-        if deadline is None:
-            deadline = time.monotonic() + window
     return messages
 
 
+def _poll(sqs: SQSClient, queue_url: str, wanted: int, wait: int) -> list[MessageTypeDef]:
+    answer = sqs.receive_message(
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=wanted,
+        WaitTimeSeconds=wait,
+        MessageSystemAttributeNames=["All"],
+    )
+    return answer.get("Messages", [])
+
+
 def _handle(
-    sqs: SQSClient,
-    queue_url: str,
-    handler: Handler,
-    messages: list[MessageTypeDef],
-    stats: WorkerStats,
-) -> None:
+    handler: Handler, messages: list[MessageTypeDef], queue_url: str, stats: WorkerStats
+) -> list[MessageTypeDef]:
+    """Run ``handler`` on one batch; the messages it did not report as failures."""
     event = {"Records": [_record(m, queue_url) for m in messages]}
     try:
         response = handler(event, LocalContext(aws_request_id=str(uuid.uuid4())))
@@ -117,17 +133,25 @@ def _handle(
         logger.exception("the batch failed; its %s messages will be redelivered", len(messages))
         response = {"batchItemFailures": [{"itemIdentifier": m["MessageId"]} for m in messages]}
     failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
-    done = [m for m in messages if m["MessageId"] not in failed]
+    stats.batches += 1
+    stats.messages += len(messages)
+    stats.failed += len(failed)
+    logger.info("batch of %s messages: %s left for redelivery", len(messages), len(failed))
+    return [m for m in messages if m["MessageId"] not in failed]
+
+
+def _delete(sqs: SQSClient, queue_url: str, done: list[MessageTypeDef]) -> None:
+    """Delete handled messages from the queue; one that cannot be deleted is redelivered, and
+    handling it again is harmless (an event is a hint: the bucket is read again)."""
     for start in range(0, len(done), MAX_MESSAGES):
         entries: list[DeleteMessageBatchRequestEntryTypeDef] = [
             {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
             for n, m in enumerate(done[start : start + MAX_MESSAGES])
         ]
-        sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
-    stats.batches += 1
-    stats.messages += len(messages)
-    stats.failed += len(failed)
-    logger.info("batch of %s messages: %s left for redelivery", len(messages), len(failed))
+        try:
+            sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+        except (BotoCoreError, ClientError):
+            logger.warning("could not delete %s handled messages", len(entries), exc_info=True)
 
 
 def _record(message: MessageTypeDef, queue_url: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ HTTP, which deadlocks an in-process server.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -24,6 +25,7 @@ import pytest
 from functions.gateway import make_server
 from functions.search import make_handler
 from index_builder.build import build
+from infra import stack
 from stacsift.settings import SearchSettings, StoreSettings
 from stacsift.store import Bucket, open_bucket
 from tests import localstack as localstack_host
@@ -171,6 +173,28 @@ def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreSettin
             secret_access_key=localstack_host.SECRET_KEY,
             timeout_seconds=10,
         )
+
+
+@pytest.fixture(scope="session")
+def ministack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreSettings]:
+    """Settings pointing at MiniStack (S3 and SQS, with S3 → SQS notifications), in its own
+    process for this session (``make ministack`` makes its virtualenv)."""
+    if not stack.MINISTACK_PYTHON.exists():
+        reason = f"{stack.MINISTACK_PYTHON} is missing: run `make ministack`"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    emulator = stack.start_ministack(tmp_path_factory.mktemp("ministack"))
+    try:
+        yield StoreSettings(
+            endpoint=emulator.endpoint,
+            region=stack.REGION,
+            access_key_id=stack.CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            secret_access_key=stack.CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            timeout_seconds=10,
+        )
+    finally:
+        stack.stop(emulator)
 
 
 @pytest.fixture(scope="session")

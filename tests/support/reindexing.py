@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +29,7 @@ from tests.integration.conftest import s3_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import QueueConfigurationTypeDef
 
 NAIP = FIXTURES / "items/planetary-computer-naip"
 WORKER_IDLE_SECONDS = "4"
@@ -143,25 +146,36 @@ def aws_env(store: StoreSettings) -> dict[str, str]:
     }
 
 
-def notifying_bucket(store: StoreSettings, name: str | None = None) -> tuple[str, str]:
+def notifying_bucket(
+    store: StoreSettings, name: str | None = None, prefix: str = "stac/"
+) -> tuple[str, str]:
     """A bucket that notifies a new queue (both called ``name``, else a fresh one) of every
-    object creation and removal; returns (bucket, queue URL)."""
+    creation and removal of STAC JSON under ``prefix``, with the rules infra/template.yaml
+    sets; returns (bucket, queue URL)."""
     name = name or f"watched-{uuid.uuid4().hex[:10]}"
     sqs = boto3.client("sqs", **_client_args(store))
     queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
     s3 = s3_client(store)
     s3.create_bucket(Bucket=name)
-    s3.put_bucket_notification_configuration(
-        Bucket=name,
-        NotificationConfiguration={
-            "QueueConfigurations": [
-                {
-                    "QueueArn": arn["Attributes"]["QueueArn"],
-                    "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+    rules: list[QueueConfigurationTypeDef] = [
+        {
+            "QueueArn": arn["Attributes"]["QueueArn"],
+            "Events": [event],
+            "Filter": {
+                "Key": {
+                    "FilterRules": [
+                        {"Name": "prefix", "Value": prefix},
+                        {"Name": "suffix", "Value": suffix},
+                    ]
                 }
-            ]
-        },
+            },
+        }
+        for event in ("s3:ObjectCreated:*", "s3:ObjectRemoved:*")
+        for suffix in (".json", ".geojson", ".ndjson")
+    ]
+    s3.put_bucket_notification_configuration(
+        Bucket=name, NotificationConfiguration={"QueueConfigurations": rules}
     )
     return name, queue_url
 
@@ -175,25 +189,19 @@ def _client_args(store: StoreSettings) -> dict[str, Any]:
     }
 
 
-def drain(store: StoreSettings, queue_url: str, root: str, bucket: str, work: Path) -> None:
-    """Two workers in their own processes until the queue has been idle a while."""
-    workers = [
+@contextmanager
+def workers(
+    store: StoreSettings, queue_url: str, root: str, bucket: str, work: Path
+) -> Iterator[None]:
+    """Two ``stacsift worker`` processes draining the queue while the block runs; leaving it
+    waits until both have found the queue idle a while and exited."""
+    started = [
         subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "stacsift_cli.main",
-                "worker",
-                "--queue-url",
-                queue_url,
-                "--root",
-                root,
-                "--watch",
-                f"s3://{bucket}/stac/",
-                "--until-idle",
-                WORKER_IDLE_SECONDS,
-                "--cache-dir",
-                str(work / f"cache-{n}"),
+                *(sys.executable, "-m", "stacsift_cli.main", "worker"),
+                *("--queue-url", queue_url, "--root", root),
+                *("--watch", f"s3://{bucket}/stac/", "--until-idle", WORKER_IDLE_SECONDS),
+                *("--cache-dir", str(work / f"cache-{n}")),
             ],
             cwd=PROJECT,
             env=aws_env(store),
@@ -202,9 +210,18 @@ def drain(store: StoreSettings, queue_url: str, root: str, bucket: str, work: Pa
         )
         for n in range(2)
     ]
-    outputs = [w.communicate(timeout=300) for w in workers]
-    for worker, (_, err) in zip(workers, outputs, strict=True):
+    try:
+        yield
+    finally:
+        outputs = [w.communicate(timeout=300) for w in started]
+    for worker, (_, err) in zip(started, outputs, strict=True):
         assert worker.returncode == 0, err.decode()
+
+
+def drain(store: StoreSettings, queue_url: str, root: str, bucket: str, work: Path) -> None:
+    """Two workers in their own processes until the queue has been idle a while."""
+    with workers(store, queue_url, root, bucket, work):
+        pass
 
 
 def found(store: StoreSettings, root: str, work: Path, text: str | None = None) -> set[str]:

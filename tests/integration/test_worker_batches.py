@@ -1,0 +1,84 @@
+"""How ``stacsift worker`` cuts a queue into batches, against moto's SQS: what is waiting in the
+queue is one batch up to the cap (a burst becomes few generations), failures stay queued."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+
+from stacsift.settings import StoreSettings
+from stacsift_cli.worker import run
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
+
+
+@pytest.fixture
+def sqs(s3_store: StoreSettings) -> SQSClient:
+    return boto3.client(
+        "sqs",
+        endpoint_url=s3_store.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=s3_store.access_key_id,
+        aws_secret_access_key=s3_store.secret_access_key,
+    )
+
+
+def _queue(sqs: SQSClient, visibility: int = 30) -> str:
+    name = f"worker-{uuid.uuid4().hex[:8]}"
+    attributes = {"VisibilityTimeout": str(visibility)}
+    return sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]  # type: ignore[arg-type]
+
+
+def _send(sqs: SQSClient, url: str, count: int) -> None:
+    for start in range(0, count, 10):
+        entries: list[SendMessageBatchRequestEntryTypeDef] = [
+            {"Id": str(n), "MessageBody": f"m{start + n}"} for n in range(min(10, count - start))
+        ]
+        sqs.send_message_batch(QueueUrl=url, Entries=entries)
+
+
+class Recorder:
+    """A handler that records each batch's bodies and fails the records it is told to."""
+
+    def __init__(self, failing: frozenset[str] = frozenset()) -> None:
+        self.batches: list[list[str]] = []
+        self.failing = failing
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        records = event["Records"]
+        self.batches.append([r["body"] for r in records])
+        failed = [r["messageId"] for r in records if r["body"] in self.failing]
+        self.failing = frozenset()  # once: the redelivery succeeds
+        return {"batchItemFailures": [{"itemIdentifier": m} for m in failed]}
+
+
+@pytest.mark.integration
+def test_what_the_queue_holds_is_one_batch_up_to_the_cap(sqs: SQSClient) -> None:
+    url = _queue(sqs)
+    _send(sqs, url, 35)
+    handler = Recorder()
+    stats = run(sqs, url, handler, batch_size=20, until_idle=1)
+    assert [len(b) for b in handler.batches] == [20, 15]
+    assert sorted(b for batch in handler.batches for b in batch) == sorted(
+        f"m{n}" for n in range(35)
+    )
+    assert (stats.batches, stats.messages, stats.failed) == (2, 35, 0)
+
+
+@pytest.mark.integration
+def test_a_reported_failure_is_received_again_and_the_rest_deleted(sqs: SQSClient) -> None:
+    url = _queue(sqs, visibility=2)  # the failure is received again once it is visible again
+    _send(sqs, url, 12)
+    handler = Recorder(failing=frozenset({"m3"}))
+    stats = run(sqs, url, handler, until_idle=4)
+    assert [len(b) for b in handler.batches] == [12, 1]
+    assert handler.batches[1] == ["m3"]
+    assert (stats.messages, stats.failed) == (13, 1)
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
