@@ -72,10 +72,10 @@ def test_what_the_queue_holds_is_one_batch_up_to_the_cap(sqs: SQSClient) -> None
 
 @pytest.mark.integration
 def test_a_reported_failure_is_received_again_and_the_rest_deleted(sqs: SQSClient) -> None:
-    url = _queue(sqs, visibility=2)  # the failure is received again once it is visible again
+    url = _queue(sqs, visibility=3)  # the failure is received again once it is visible again
     _send(sqs, url, 12)
     handler = Recorder(failing=frozenset({"m3"}))
-    stats = run(sqs, url, handler, until_idle=4)
+    stats = run(sqs, url, handler, until_idle=5)
     assert [len(b) for b in handler.batches] == [12, 1]
     assert handler.batches[1] == ["m3"]
     assert (stats.messages, stats.failed) == (13, 1)
