@@ -90,7 +90,7 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help="also wait this long after a batch's first message for more (default 0)",
+        help="when messages were already waiting, wait up to this long for more (default 0)",
     )
     worker.add_argument("--cache-dir", type=Path, help="local cache of index files")
     worker.set_defaults(run=commands.worker)
