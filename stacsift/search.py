@@ -47,6 +47,7 @@ NATIVE_TYPES = {
     f.CLOUD_COVER: FieldType.Float,
 }
 MAX_SCAN = 2_000  # candidates one request checks with the exact evaluator
+FIRST_SCAN = 4  # the first candidates asked for, per result a page needs
 
 Predicate = Callable[[dict[str, Any]], bool]
 
@@ -413,24 +414,24 @@ def _scan(
     plain = SearchRequest(q=request.q, sortby=request.sortby[:1])
     field, descending = _native_order(plain, kind) or (None, True)
     skip = request.cursor.skip
-    result = searcher.search(
-        query,
-        limit=MAX_SCAN,
-        count=False,
-        order_by_field=field,
-        offset=skip,
-        order=tantivy.Order.Desc if descending else tantivy.Order.Asc,
-    )
-    hits: list[Hit] = []
-    positions: list[int] = []
-    for position, (_, address) in enumerate(result.hits):
-        hit = _hit(searcher, address)
-        if all(check(hit.obj) for check in checks):
-            if len(hits) == request.limit:
-                return Page(hits, None, 0, request.cursor, positions=tuple(positions), more=True)
-            hits.append(hit)
-            positions.append(position)
-    spent = len(result.hits) == MAX_SCAN
+    # Most pages fill from the first few candidates: ask tantivy for those first (their order
+    # is that of the MAX_SCAN best), and for all MAX_SCAN only when they do not fill the page.
+    for budget in dict.fromkeys((min(MAX_SCAN, FIRST_SCAN * (request.limit + 1)), MAX_SCAN)):
+        result = searcher.search(
+            query,
+            limit=budget,
+            count=False,
+            order_by_field=field,
+            offset=skip,
+            order=tantivy.Order.Desc if descending else tantivy.Order.Asc,
+        )
+        candidates = result.hits
+        hits, positions, full = _examined(searcher, candidates, checks, request.limit)
+        if full or len(candidates) < budget:
+            break
+    if full:
+        return Page(hits, None, 0, request.cursor, positions=tuple(positions), more=True)
+    spent = len(candidates) == MAX_SCAN
     matched = len(hits) if skip == 0 and not spent else None
     return Page(
         hits,
@@ -442,6 +443,23 @@ def _scan(
         examined=MAX_SCAN if spent else None,
         partial=spent,
     )
+
+
+def _examined(
+    searcher: tantivy.Searcher, candidates: list[Any], checks: tuple[Predicate, ...], limit: int
+) -> tuple[list[Hit], list[int], bool]:
+    """The first ``limit`` candidates that pass, their positions, and whether one more passes
+    after them (the page is full and another follows)."""
+    hits: list[Hit] = []
+    positions: list[int] = []
+    for position, (_, address) in enumerate(candidates):
+        hit = _hit(searcher, address)
+        if all(check(hit.obj) for check in checks):
+            if len(hits) == limit:
+                return hits, positions, True
+            hits.append(hit)
+            positions.append(position)
+    return hits, positions, False
 
 
 def _sorted_scan(

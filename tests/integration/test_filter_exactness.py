@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 import pytest
+from shapely.geometry import shape
 
 from index_builder.build import build_objects
 from index_builder.crawl import Crawled, CrawlReport
@@ -320,3 +321,35 @@ def _pages(
             break
         request = replace(request, token=token)
     return found
+
+
+# Over the NAIP tiles: about half of the candidates of its bbox lie outside it
+TRIANGLE = {
+    "type": "Polygon",
+    "coordinates": [[[-88.1, 30.0], [-85.2, 30.0], [-88.1, 31.1], [-88.1, 30.0]]],
+}
+
+
+def test_scanned_pages_equal_one_scan_of_every_candidate(
+    items: list[dict[str, Any]], index: OpenIndex
+) -> None:
+    # GIVEN every item an exact test of its geometry accepts, in one scan of all candidates
+    whole = search_items(index, SearchRequest(intersects=TRIANGLE, limit=1000))
+    triangle = shape(TRIANGLE)
+    expected = {
+        i["id"] for i in items if i["geometry"] and shape(i["geometry"]).intersects(triangle)
+    }
+    assert not whole.partial and {f["id"] for f in whole.features} == expected
+    # WHEN paging four at a time (each page first scans a few candidates, then all it may)
+    paged: list[str] = []
+    request = SearchRequest(intersects=TRIANGLE, limit=4)
+    while True:
+        page = search_items(index, request)
+        paged += [f["id"] for f in page.features]
+        token = page.next_token()
+        if token is None:
+            break
+        request = replace(request, token=token)
+    # THEN the pages hold the same items in the same order
+    assert paged == [f["id"] for f in whole.features]
+    assert 100 < len(expected) < 1000
