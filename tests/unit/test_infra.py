@@ -241,3 +241,12 @@ def test_links_use_the_public_url_when_one_is_set(tmp_path: Path) -> None:
     assert body["servers"] == [{"url": public}]
     with pytest.raises(InvalidParameter, match="STACSIFT_PUBLIC_URL"):
         SearchSettings.from_env(env | {"STACSIFT_PUBLIC_URL": "javascript:alert(1)"})
+
+
+def test_the_count_limit_is_a_positive_number_of_matches(tmp_path: Path) -> None:
+    env = {"STACSIFT_ROOT": str(tmp_path)}
+    assert SearchSettings.from_env(env).count_limit == 1_000
+    assert SearchSettings.from_env(env | {"STACSIFT_COUNT_LIMIT": "25000"}).count_limit == 25_000
+    for bad in ("0", "-5", "1e4", "many"):
+        with pytest.raises(InvalidParameter, match="STACSIFT_COUNT_LIMIT"):
+            SearchSettings.from_env(env | {"STACSIFT_COUNT_LIMIT": bad})
