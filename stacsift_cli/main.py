@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -75,7 +76,7 @@ def parser() -> argparse.ArgumentParser:
     )
     worker.add_argument(
         "--until-idle",
-        type=float,
+        type=_seconds,
         metavar="SECONDS",
         help="exit once the queue was empty this long",
     )
@@ -87,7 +88,7 @@ def parser() -> argparse.ArgumentParser:
     )
     worker.add_argument(
         "--window",
-        type=float,
+        type=_seconds,
         default=0.0,
         metavar="SECONDS",
         help="when messages were already waiting, wait up to this long for more (default 0)",
@@ -215,6 +216,14 @@ def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """A duration: not negative, and finite (a ``nan`` window would never close a batch)."""
+    value = float(text)
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, not negative: {text}")
     return value
 
 
