@@ -225,8 +225,9 @@ def search_items(
     clause; otherwise its pushed-down part narrows the candidates and the exact evaluator
     checks at most :data:`MAX_SCAN` of them per request. Queries are made for the format of
     the opened index (the previous format stays readable). numberMatched is exact, except for
-    a page searched in time windows (:mod:`stacsift.window`) when more than ``count_limit``
-    match: then it is that limit and ``at_least``.
+    a page searched in time windows (:mod:`stacsift.window`) or from direct text matches
+    (:mod:`stacsift.relevance`) when more than ``count_limit`` match: then it is that limit
+    and ``at_least``.
     """
     with f.layout(index.manifest.format_version):
         return _search_items(index, request, predicates, kind, count_limit)
@@ -299,7 +300,7 @@ def _native(
 
     def count_all() -> int:
         result = searcher.search(Query.boolean_query(clauses), limit=1, count=True)
-        return int(getattr(result, "count", None) or 0)
+        return window.count_of(result)
 
     known = _known_count(index, request, kind)
     found = None
@@ -312,7 +313,7 @@ def _native(
         found = _direct(index, request, known, count_all, count_limit)
     if found is None:
         result = search(count=known is None)
-        found = result.hits, known or window.Count(getattr(result, "count", None) or 0)
+        found = result.hits, known or window.Count(window.count_of(result))
     results, matched = found
     pairs = results[: request.limit]
     hits = [_hit(searcher, address) for _, address in pairs]

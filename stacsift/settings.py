@@ -91,9 +91,10 @@ class SearchSettings:
     (:func:`stacsift.query.tokens.derive_key`). Several instances of one API share it."""
 
     count_limit: int = DEFAULT_COUNT_LIMIT
-    """numberMatched of a page searched in time windows is exact up to this many matches, and
-    reported as a lower bound beyond (``STACSIFT_COUNT_LIMIT``): counting every match of a
-    big index costs a pass over all of them (:mod:`stacsift.window`)."""
+    """numberMatched of a page searched in time windows (or from direct text matches) is exact
+    up to this many matches, and reported as a lower bound beyond (``STACSIFT_COUNT_LIMIT``):
+    counting every match of a big index costs a pass over all of them (:mod:`stacsift.window`,
+    :mod:`stacsift.relevance`)."""
 
     @property
     def signing_key(self) -> bytes:

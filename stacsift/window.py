@@ -139,7 +139,7 @@ def windowed(
         if len(hits) > request.limit and span.holds(hits[-1][0], months):
             if known is not None:
                 return hits, known
-            return hits, _counted(search, count_all, span, width, _count(result), count_limit)
+            return hits, _counted(search, count_all, span, width, count_of(result), count_limit)
         width *= WIDEN_BY
     return None
 
@@ -155,7 +155,7 @@ def counted(
     width = max(1, math.ceil(count_limit * COUNT_FILL / span.per_month))
     if span.covers(width):
         return Count(count_all())
-    count = _count(search([span.clause(span.months(width))], True))
+    count = count_of(search([span.clause(span.months(width))], True))
     return _counted(search, count_all, span, width, count, count_limit)
 
 
@@ -180,7 +180,7 @@ def _counted(
             return Count(count_all())
         counted = _months(span.months(width))  # LONG objects included: they count once
         gained = [span.clause(span.months(wider, width), long=False), (Occur.MustNot, counted)]
-        count += _count(search(gained, True))
+        count += count_of(search(gained, True))
         width = wider
     return Count(count_limit, at_least=True)
 
@@ -223,5 +223,6 @@ def _span(request: SearchRequest, stats: KindStats, field: str, descending: bool
     return _Span(first, last, descending, per_month, collections)
 
 
-def _count(result: tantivy.SearchResult) -> int:
+def count_of(result: tantivy.SearchResult) -> int:
+    """The number of matches a search counted (0 when it did not count)."""
     return int(getattr(result, "count", None) or 0)
