@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import orjson
 
-from functions import files, presign
+from functions import files, presign, stac_api
 from functions.gateway import dispatch, make_server
 from functions.search import make_handler
 from index_builder.build import BuildResult, IncompleteCrawl
@@ -153,7 +153,7 @@ def search(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     for collection in request.collections:
         get_collection(index, collection)  # "collection 'x' does not exist", not "0 of 0"
     page = search_items(index, request, count_limit=settings.count_limit)
-    matched = "stacsift:matched_at_least" if page.at_least else "numberMatched"
+    matched = stac_api.AT_LEAST if page.at_least else "numberMatched"
     if args.json:
         body = {
             "type": "FeatureCollection",
