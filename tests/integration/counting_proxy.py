@@ -7,6 +7,8 @@ the client accepted before it finished or hung up. Tests read the count at
 
 It runs as its own process (``python -m tests.integration.counting_proxy --upstream URL --port
 N``): GDAL holds the GIL during HTTP, so a server in the test process could deadlock.
+``--delay-ms`` holds each request that long before forwarding it: a store's round trip on
+loopback, for benchmarks that compare clients which wait on it differently.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import http.client
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,6 +61,7 @@ class Proxy(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     upstream = urlsplit("http://127.0.0.1:4566")
     counter = Counter()
+    delay = 0.0
 
     def setup(self) -> None:
         # A small send buffer, so that bytes "sent" are close to bytes the client took: a client
@@ -71,6 +75,8 @@ class Proxy(BaseHTTPRequestHandler):
             return
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else None
+        if self.delay:
+            time.sleep(self.delay)  # a store's round trip (--delay-ms), not a wait for an event
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         target = self.upstream
         connection = http.client.HTTPConnection(target.hostname or "", target.port, timeout=30)
@@ -122,8 +128,9 @@ class Proxy(BaseHTTPRequestHandler):
         pass
 
 
-def make_proxy(upstream: str, port: int) -> ThreadingHTTPServer:
-    handler = type("BoundProxy", (Proxy,), {"upstream": urlsplit(upstream), "counter": Counter()})
+def make_proxy(upstream: str, port: int, delay_ms: float = 0.0) -> ThreadingHTTPServer:
+    bound = {"upstream": urlsplit(upstream), "counter": Counter(), "delay": delay_ms / 1000}
+    handler = type("BoundProxy", (Proxy,), bound)
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
     return server
@@ -133,8 +140,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--upstream", required=True, help="e.g. http://127.0.0.1:4566")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--delay-ms", type=float, default=0.0, help="held before forwarding")
     args = parser.parse_args()
-    make_proxy(args.upstream, args.port).serve_forever()
+    make_proxy(args.upstream, args.port, args.delay_ms).serve_forever()
 
 
 if __name__ == "__main__":
