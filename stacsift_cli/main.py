@@ -91,7 +91,7 @@ def parser() -> argparse.ArgumentParser:
         type=_seconds,
         default=0.0,
         metavar="SECONDS",
-        help="when messages were already waiting, wait up to this long for more (default 0)",
+        help="under a burst, gather a batch for up to this long (default 0: at least 1 s)",
     )
     worker.add_argument("--cache-dir", type=Path, help="local cache of index files")
     worker.set_defaults(run=commands.worker)

@@ -9,6 +9,7 @@ failures to be redelivered (and, after the queue's ``maxReceiveCount``, moved to
 from __future__ import annotations
 
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 MAX_MESSAGES = 10  # SQS hands out at most ten messages per receive
 BATCH_SIZE = 1000  # messages per batch (one generation) at most, by default
 LONG_POLL_SECONDS = 20
-WINDOW_POLL_SECONDS = 0.1
+DRAINED_WAIT_SECONDS = 1  # how long a burst's batch may wait to learn the queue is empty
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -88,26 +89,34 @@ def _receive(
 ) -> list[MessageTypeDef]:
     """A batch of up to ``batch_size`` messages, ``[]`` if none came within ``wait`` seconds.
 
-    Messages already waiting mean the worker is behind (a burst): the batch takes them and
-    gathers more for up to ``window`` seconds (Lambda's ``MaximumBatchingWindowInSeconds``),
-    so that a burst becomes a few large generations. Otherwise a long poll waits for the next
-    message, and the batch is handled at once: a lone event never waits for the window. Either
-    way, receives go on while they come back full (the queue holds more)."""
-    deadline = time.monotonic() + window
+    Messages already waiting, or a first receive that comes back full, mean the worker is behind
+    (a burst): the batch takes them and gathers more for up to ``window`` seconds (Lambda's
+    ``MaximumBatchingWindowInSeconds``), at least :data:`DRAINED_WAIT_SECONDS`, so that a burst
+    becomes a few large generations. Otherwise the batch is handled at once: a lone event never
+    waits. Receives go on while they come back full; a short one ends a burst's batch only when
+    a long poll confirms the queue is empty (on SQS a receive that does not wait asks only some
+    of its servers, and comes back short while messages are still queued)."""
     wanted = min(MAX_MESSAGES, batch_size)
     received = _poll(sqs, queue_url, wanted, 0)
-    if not received:
-        deadline = 0.0
+    burst = bool(received)
+    if not burst:
         received = _poll(sqs, queue_url, wanted, wait)
+        burst = len(received) == wanted  # (a zero-wait receive can miss a backlog on SQS)
+    deadline = time.monotonic() + max(window, DRAINED_WAIT_SECONDS) if burst else 0.0
     messages = list(received)
     while messages and len(messages) < batch_size:
-        if len(received) < wanted:  # the queue is drained: wait for more within the window
+        full = len(received) == wanted
+        wanted = min(MAX_MESSAGES, batch_size - len(messages))
+        if full:
+            received = _poll(sqs, queue_url, wanted, 0)
+        else:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            time.sleep(min(WINDOW_POLL_SECONDS, left))  # (SQS waits whole seconds)
-        wanted = min(MAX_MESSAGES, batch_size - len(messages))
-        received = _poll(sqs, queue_url, wanted, 0)
+            # a long poll takes whole seconds, and returns at the first message
+            received = _poll(sqs, queue_url, wanted, min(LONG_POLL_SECONDS, math.ceil(left)))
+            if not received:
+                break
         messages += received
     return messages
 

@@ -4,7 +4,7 @@ queue is one batch up to the cap (a burst becomes few generations), failures sta
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
@@ -68,6 +68,36 @@ def test_what_the_queue_holds_is_one_batch_up_to_the_cap(sqs: SQSClient) -> None
         f"m{n}" for n in range(35)
     )
     assert (stats.batches, stats.messages, stats.failed) == (2, 35, 0)
+
+
+class Sampling:
+    """An injected fault: SQS's answer to a receive that does not wait, which asks only some of
+    its servers and so comes back short while messages are still queued (here: three at most)."""
+
+    def __init__(self, sqs: SQSClient) -> None:
+        self.sqs = sqs
+        self.short = 0
+
+    def receive_message(self, **request: Any) -> Any:
+        if request["WaitTimeSeconds"] == 0 and request["MaxNumberOfMessages"] > 3:
+            request["MaxNumberOfMessages"] = 3
+            self.short += 1
+        return self.sqs.receive_message(**request)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sqs, name)
+
+
+@pytest.mark.integration
+def test_a_short_receive_does_not_end_a_burst_batch_while_messages_are_queued(
+    sqs: SQSClient,
+) -> None:
+    url = _queue(sqs)
+    _send(sqs, url, 35)
+    handler, sampling = Recorder(), Sampling(sqs)
+    run(cast("SQSClient", sampling), url, handler, batch_size=100, until_idle=1)
+    assert sampling.short > 1
+    assert [len(b) for b in handler.batches] == [35]
 
 
 @pytest.mark.integration
