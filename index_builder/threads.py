@@ -17,6 +17,11 @@ def started_pool(threads: int, name: str) -> ThreadPoolExecutor:
     """
     pool = ThreadPoolExecutor(threads, name)
     gate = threading.Barrier(threads)  # each task holds its thread until all are started
-    for started in [pool.submit(gate.wait) for _ in range(threads)]:
-        started.result()
+    try:
+        for started in [pool.submit(gate.wait) for _ in range(threads)]:
+            started.result()
+    except BaseException:  # a thread that could not start: free the ones waiting at the gate
+        gate.abort()
+        pool.shutdown(cancel_futures=True)
+        raise
     return pool
