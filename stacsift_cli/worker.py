@@ -73,8 +73,7 @@ def run(
     # and handling; leaving the block waits for the last deletes.
     with ThreadPoolExecutor(max_workers=1) as deletes:
         while True:
-            wait = LONG_POLL_SECONDS if until_idle is None else min(LONG_POLL_SECONDS, until_idle)
-            messages = _receive(sqs, queue_url, batch_size, int(wait), window)
+            messages = _receive(sqs, queue_url, batch_size, _long_poll(until_idle), window)
             if not messages:
                 if until_idle is not None and time.monotonic() - idle_since >= until_idle:
                     return stats
@@ -82,6 +81,14 @@ def run(
             done = _handle(handler, messages, queue_url, stats)
             deletes.submit(_delete, sqs, queue_url, done)
             idle_since = time.monotonic()
+
+
+def _long_poll(until_idle: float | None) -> int:
+    """Seconds a receive waits for a message: whole ones (SQS), at least one, so that an idle
+    worker never polls without waiting."""
+    if until_idle is None:
+        return LONG_POLL_SECONDS
+    return min(LONG_POLL_SECONDS, max(1, math.ceil(until_idle)))
 
 
 def _receive(

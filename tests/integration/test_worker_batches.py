@@ -112,3 +112,20 @@ def test_a_reported_failure_is_received_again_and_the_rest_deleted(sqs: SQSClien
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "0"
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+
+
+@pytest.mark.integration
+def test_an_idle_worker_waits_in_each_receive_even_with_a_short_until_idle(
+    sqs: SQSClient,
+) -> None:
+    url = _queue(sqs)
+    waits: list[int] = []
+
+    class Recording(Sampling):
+        def receive_message(self, **request: Any) -> Any:
+            waits.append(request["WaitTimeSeconds"])
+            return self.sqs.receive_message(**request)
+
+    stats = run(cast("SQSClient", Recording(sqs)), url, Recorder(), until_idle=0.2)
+    assert stats.batches == 0
+    assert waits == [0, 1]  # one look without waiting (a backlog?), then one long poll
