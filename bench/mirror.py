@@ -64,18 +64,16 @@ CONCURRENCY = 16
 def stacsift_mirror(
     source: str, dest: str, store: StoreSettings, work: Path, assets: str = "none"
 ) -> int:
-    """Mirror ``source`` into ``dest``; the number of objects written. ``CONCURRENCY`` at once,
-    from one host too (``per_host``, 8 by default): the plain obstore copy has no per-host
-    bound, and every file comes from one host."""
-    options = CrawlOptions(concurrency=CONCURRENCY, per_host=CONCURRENCY)
+    """Mirror ``source`` into ``dest``; the number of objects written. As a user runs it:
+    ``CONCURRENCY`` at once, and from one host (every file here comes from one) as many as
+    ``--per-host`` allows by default (8)."""
+    options = CrawlOptions(concurrency=CONCURRENCY)
     fetcher = make_fetcher(options, store)
     run_work = work / uuid.uuid4().hex
     run_work.mkdir(parents=True)
     with Crawler(options, store=store) as crawler:
         bucket = open_bucket(dest, store, create=True)
-        mirror = MirrorOptions(
-            AssetSelection.parse(assets), concurrency=CONCURRENCY, per_host=CONCURRENCY
-        )
+        mirror = MirrorOptions(AssetSelection.parse(assets), concurrency=CONCURRENCY)
         report = Mirror(bucket, crawler, fetcher, mirror, run_work).run([source])
     fetcher.close()
     if report.failures or report.crawl.skipped:
@@ -112,12 +110,14 @@ def pystac_save(source: str, dest: str, stac_io: pystac.StacIO | None = None) ->
 # -- plain obstore copy and stac-asset -----------------------------------------------------------
 
 
-def obstore_copy(source: HTTPStore, paths: list[str], dest: ObjectStore) -> int:
+def obstore_copy(
+    source: HTTPStore, paths: list[str], dest: ObjectStore, at_once: int = CONCURRENCY
+) -> int:
     """Stream every path from ``source`` into ``dest`` (``get_async`` into ``put_async``, as
-    obstore's documentation shows), ``CONCURRENCY`` at once; the bytes copied."""
+    obstore's documentation shows), ``at_once`` at a time; the bytes copied."""
 
     async def copy_all() -> int:
-        limit = asyncio.Semaphore(CONCURRENCY)
+        limit = asyncio.Semaphore(at_once)
 
         async def one(path: str) -> int:
             async with limit:
@@ -337,6 +337,13 @@ def copy_assets(
             total,
             args.runs,
         )
+        fewer = measure(  # the mirror's default per host: the plain copy at its best, too
+            "obstore copy, 8 at once",
+            "MB/s",
+            rate(lambda: obstore_copy(source, paths, _local(dest()), 8) / 1e6),
+            args.runs,
+        )
+        plain = max(plain, fewer)
         other = None
         if STAC_ASSET.exists():
             other = measure(
