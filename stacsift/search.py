@@ -9,7 +9,7 @@ order, test and sort them here, and page the result.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -416,7 +416,11 @@ def _scan(
     field, descending = _native_order(plain, kind) or (None, True)
     skip = request.cursor.skip
     # Most pages fill from the first few candidates: ask tantivy for those first (their order
-    # is that of the MAX_SCAN best), and for all MAX_SCAN only when they do not fill the page.
+    # is that of the MAX_SCAN best), and for all MAX_SCAN only when they do not fill the page,
+    # then check only the candidates not checked yet.
+    hits: list[Hit] = []
+    positions: list[int] = []
+    examined = 0
     for budget in dict.fromkeys((min(MAX_SCAN, FIRST_SCAN * (request.limit + 1)), MAX_SCAN)):
         result = searcher.search(
             query,
@@ -427,12 +431,14 @@ def _scan(
             order=tantivy.Order.Desc if descending else tantivy.Order.Asc,
         )
         candidates = result.hits
-        hits, positions, full = _examined(searcher, candidates, checks, request.limit)
-        if full or len(candidates) < budget:
+        unchecked = enumerate(candidates[examined:], start=examined)
+        full = _examine(searcher, unchecked, checks, request.limit, hits, positions)
+        examined = len(candidates)
+        if full or examined < budget:
             break
     if full:
         return Page(hits, None, 0, request.cursor, positions=tuple(positions), more=True)
-    spent = len(candidates) == MAX_SCAN
+    spent = examined == MAX_SCAN
     matched = len(hits) if skip == 0 and not spent else None
     return Page(
         hits,
@@ -446,21 +452,25 @@ def _scan(
     )
 
 
-def _examined(
-    searcher: tantivy.Searcher, candidates: list[Any], checks: tuple[Predicate, ...], limit: int
-) -> tuple[list[Hit], list[int], bool]:
-    """The first ``limit`` candidates that pass, their positions, and whether one more passes
-    after them (the page is full and another follows)."""
-    hits: list[Hit] = []
-    positions: list[int] = []
-    for position, (_, address) in enumerate(candidates):
+def _examine(
+    searcher: tantivy.Searcher,
+    candidates: Iterable[tuple[int, Any]],
+    checks: tuple[Predicate, ...],
+    limit: int,
+    hits: list[Hit],
+    positions: list[int],
+) -> bool:
+    """Check the (position, candidate)s, adding those that pass to ``hits`` (and their
+    ``positions``) until there are ``limit``; whether one more passes after that (the page is
+    full and another follows)."""
+    for position, (_, address) in candidates:
         hit = _hit(searcher, address)
         if all(check(hit.obj) for check in checks):
             if len(hits) == limit:
-                return hits, positions, True
+                return True
             hits.append(hit)
             positions.append(position)
-    return hits, positions, False
+    return False
 
 
 def _sorted_scan(
