@@ -232,16 +232,7 @@ def test_windowed_pages_equal_a_full_sort(
     token = Token(index.manifest.generation, Cursor(None, offset), search=first.fingerprint())
     request = replace(first, token=token)
     full = search_items(index, request)
-    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
-    calls: list[int] = []
-    real = window.windowed
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        found = real(*args, **kwargs)
-        calls.append(found is not None)
-        return found
-
-    monkeypatch.setattr(window, "windowed", counted)
+    calls = _windows_on_small_indexes(monkeypatch)
     windowed = search_items(index, request)
     # THEN the window answered (or gave way to the full search), with the same page and count
     assert calls == [answered]
@@ -249,6 +240,22 @@ def test_windowed_pages_equal_a_full_sort(
     assert [_time(f, field) for f in windowed.features] == [_time(f, field) for f in full.features]
     assert windowed.matched == full.matched
     assert len(windowed.features) == 20
+
+
+def _windows_on_small_indexes(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Let time windows answer on these small indexes; whether each window search answered
+    (or gave way to the full search), in order."""
+    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    answered: list[bool] = []
+    real = window.windowed
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        answered.append(found is not None)
+        return found
+
+    monkeypatch.setattr(window, "windowed", recorded)
+    return answered
 
 
 def _time(item: dict[str, Any], field: str) -> int:
@@ -285,16 +292,7 @@ def test_windows_give_the_pages_and_counts_of_a_full_search(
     searched = instant_index if instants else index
     request = replace(first, limit=25)
     full = _pages(searched, request, 10_000)
-    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
-    answered: list[bool] = []
-    real = window.windowed
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        found = real(*args, **kwargs)
-        answered.append(found is not None)
-        return found
-
-    monkeypatch.setattr(window, "windowed", counted)
+    answered = _windows_on_small_indexes(monkeypatch)
     # WHEN it is searched in time windows, counting all matches or only up to a limit
     windowed = _pages(searched, request, 10_000)
     limited = _pages(searched, request, 40)
