@@ -33,6 +33,7 @@ from tests.conftest import PROJECT
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
 
 STARTUP_SECONDS = 30.0
 NAIP_FOLDER = "items/planetary-computer-naip"
@@ -90,14 +91,7 @@ def s3_store() -> Iterator[StoreSettings]:
 def s3_root(s3_store: StoreSettings) -> str:
     """A fresh ``s3://`` root in a new bucket on the emulator."""
     name = f"stacsift-{uuid.uuid4().hex[:12]}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_store.endpoint,
-        region_name=s3_store.region,
-        aws_access_key_id=s3_store.access_key_id,
-        aws_secret_access_key=s3_store.secret_access_key,
-    )
-    client.create_bucket(Bucket=name)
+    s3_client(s3_store).create_bucket(Bucket=name)
     return f"s3://{name}/catalogs/test"
 
 
@@ -210,13 +204,21 @@ def counting_proxy(localstack: StoreSettings) -> Iterator[str]:
 
 
 def s3_client(store: StoreSettings) -> S3Client:
-    return boto3.client(
-        "s3",
-        endpoint_url=store.endpoint,
-        region_name=store.region,
-        aws_access_key_id=store.access_key_id,
-        aws_secret_access_key=store.secret_access_key,
-    )
+    return boto3.client("s3", **_client_args(store))
+
+
+def sqs_client(store: StoreSettings) -> SQSClient:
+    """SQS on the same emulator (LocalStack, MiniStack and moto serve both on one port)."""
+    return boto3.client("sqs", **_client_args(store))
+
+
+def _client_args(store: StoreSettings) -> dict[str, Any]:
+    return {
+        "endpoint_url": store.endpoint,
+        "region_name": store.region,
+        "aws_access_key_id": store.access_key_id,
+        "aws_secret_access_key": store.secret_access_key,
+    }
 
 
 @pytest.fixture(scope="session")

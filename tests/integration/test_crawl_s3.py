@@ -11,12 +11,12 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
 
 from index_builder.cache import CrawlCache
 from stacsift.errors import SourceError
 from stacsift.settings import StoreSettings
+from tests.integration.conftest import s3_client
 from tests.support.crawling import counts, crawl_all, skips
 
 EXPECTED = {
@@ -30,13 +30,7 @@ ODSE = "odse-fragment-2024-07"  # a root whose 146 children all dangle
 def bucket(s3_store: StoreSettings, fixtures: Path) -> str:
     """A bucket holding the fixture catalogs (uploaded from ``../shared/fixtures`` as they are)."""
     name = f"catalogs-{uuid.uuid4().hex[:12]}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_store.endpoint,
-        region_name=s3_store.region,
-        aws_access_key_id=s3_store.access_key_id,
-        aws_secret_access_key=s3_store.secret_access_key,
-    )
+    client = s3_client(s3_store)
     client.create_bucket(Bucket=name)
     for catalog in [*EXPECTED, ODSE]:
         folder = fixtures / "catalogs" / catalog

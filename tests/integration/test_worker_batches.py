@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any, cast
 
-import boto3
 import pytest
 
 from stacsift.settings import StoreSettings
 from stacsift_cli.worker import run
+from tests.integration.conftest import sqs_client
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -19,13 +19,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def sqs(s3_store: StoreSettings) -> SQSClient:
-    return boto3.client(
-        "sqs",
-        endpoint_url=s3_store.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=s3_store.access_key_id,
-        aws_secret_access_key=s3_store.secret_access_key,
-    )
+    return sqs_client(s3_store)
 
 
 def _queue(sqs: SQSClient, visibility: int = 30) -> str:

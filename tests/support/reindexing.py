@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
-import boto3
 import orjson
 
 from functions.reindex import process
@@ -25,7 +24,7 @@ from stacsift.search import search_items
 from stacsift.settings import ReindexSettings, StoreSettings
 from stacsift.store import open_bucket
 from tests.conftest import FIXTURES, PROJECT
-from tests.integration.conftest import s3_client
+from tests.integration.conftest import s3_client, sqs_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -153,7 +152,7 @@ def notifying_bucket(
     creation and removal of STAC JSON under ``prefix``, with the rules infra/template.yaml
     sets; returns (bucket, queue URL)."""
     name = name or f"watched-{uuid.uuid4().hex[:10]}"
-    sqs = boto3.client("sqs", **_client_args(store))
+    sqs = sqs_client(store)
     queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
     s3 = s3_client(store)
@@ -178,15 +177,6 @@ def notifying_bucket(
         Bucket=name, NotificationConfiguration={"QueueConfigurations": rules}
     )
     return name, queue_url
-
-
-def _client_args(store: StoreSettings) -> dict[str, Any]:
-    return {
-        "endpoint_url": store.endpoint,
-        "region_name": "us-east-1",
-        "aws_access_key_id": store.access_key_id,
-        "aws_secret_access_key": store.secret_access_key,
-    }
 
 
 @contextmanager
