@@ -29,7 +29,6 @@ import asyncio
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -50,7 +49,7 @@ from index_builder.mirror import Mirror, MirrorOptions
 from index_builder.mirror_copy import AssetSelection
 from stacsift.settings import StoreSettings
 from stacsift.store import open_bucket
-from tests.integration.conftest import free_port, listening
+from tests.integration.conftest import proxied
 
 HERE = Path(__file__).resolve().parent
 COGS = HERE.parent.parent / "shared" / "fixtures" / "cogs"
@@ -300,11 +299,8 @@ def json_to_s3(
 def delayed(settings: StoreSettings, delay_ms: float) -> Iterator[StoreSettings]:
     """``settings`` through a proxy in its own process that holds each request ``delay_ms``
     before forwarding it: a real store's round trip, which loopback to moto lacks."""
-    port = free_port()
-    proxy = [sys.executable, "-m", "tests.integration.counting_proxy", "--port", str(port)]
-    command = [*proxy, "--upstream", str(settings.endpoint), "--delay-ms", str(delay_ms)]
-    with listening(command, port, cwd=HERE.parent):
-        yield replace(settings, endpoint=f"http://127.0.0.1:{port}")
+    with proxied(str(settings.endpoint), delay_ms) as url:
+        yield replace(settings, endpoint=url)
 
 
 def bench_assets(tmp: Path, args: argparse.Namespace) -> None:

@@ -194,9 +194,17 @@ def ministack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreSetting
 @pytest.fixture(scope="session")
 def counting_proxy(localstack: StoreSettings) -> Iterator[str]:
     """A byte-counting proxy in front of LocalStack, in its own process; yields its URL."""
+    with proxied(str(localstack.endpoint)) as url:
+        yield url
+
+
+@contextmanager
+def proxied(upstream: str, delay_ms: float = 0.0) -> Iterator[str]:
+    """The counting proxy (:mod:`tests.integration.counting_proxy`) in front of ``upstream``,
+    holding each request ``delay_ms``, in its own process; yields its URL."""
     port = free_port()
-    proxy = [sys.executable, "-m", "tests.integration.counting_proxy"]
-    command = [*proxy, "--upstream", str(localstack.endpoint), "--port", str(port)]
+    proxy = [sys.executable, "-m", "tests.integration.counting_proxy", "--port", str(port)]
+    command = [*proxy, "--upstream", upstream, "--delay-ms", str(delay_ms)]
     with listening(
         command, port, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     ):
