@@ -19,11 +19,12 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from index_builder.crawl import Crawled, Crawler
-from index_builder.hosts import HostLimits
+from index_builder.hosts import HostLanes
 from index_builder.mirror_copy import AssetJob, AssetSelection, Copied, Transfers, Written, encode
 from index_builder.mirror_paths import asset_name, folder, join, relative
 from index_builder.mirror_rewrite import point_at_copy, rewrite
@@ -123,12 +124,10 @@ class Mirror:
         self.options = options
         self.report = MirrorReport()
         self.state = MirrorState(bucket, work)
-        self.transfers = Transfers(
-            fetcher, bucket, HostLimits(options.per_host), dry_run=options.dry_run
-        )
+        self.transfers = Transfers(fetcher, bucket, dry_run=options.dry_run)
         self.progress = progress
         self.clock = clock
-        self._pool = started_pool(max(options.concurrency, 1), "stacsift-mirror")
+        self._copies = HostLanes(options.concurrency, options.per_host, "stacsift-mirror")
         self._writes = started_pool(_writers(bucket, options), "stacsift-mirror-json")
         self._pending: deque[_Pending] = deque()
         self._claims: dict[str, tuple[str, Future[Copied]]] = {}
@@ -153,7 +152,7 @@ class Mirror:
                 self._delete()
             complete = True
         finally:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._copies.shutdown()
             self._writes.shutdown(wait=True, cancel_futures=True)
             self._settle()
             if not self.options.dry_run:
@@ -206,7 +205,9 @@ class Mirror:
                     name = f"{asset_key}-{name}"
                 names.add(name)
                 target = join(folder(key), name)
-                copy = self._pool.submit(self.transfers.copy, self._job(source, target, asset))
+                copy = self._copies.submit(
+                    source, partial(self.transfers.copy, self._job(source, target, asset))
+                )
                 claimed = self._claims[source] = (target, copy)
             jobs.append((asset_key, claimed[1]))
         return jobs

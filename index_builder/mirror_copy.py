@@ -19,7 +19,6 @@ from typing import Any
 import orjson
 
 from index_builder.fetch import FetchFailed, Request, Stream
-from index_builder.hosts import HostLimits
 from index_builder.mirror_state import Record
 from index_builder.multihash import BadChecksum, Verifier
 from index_builder.retry import Retrying
@@ -89,11 +88,10 @@ class Copied:
 
 @dataclass
 class Transfers:
-    """What the copies share: where from, where to, how many per host, whether for real."""
+    """What the copies share: where from, where to, whether for real."""
 
     fetcher: Retrying
     bucket: Bucket
-    hosts: HostLimits
     dry_run: bool = False
 
     def copy(self, job: AssetJob) -> Copied:
@@ -115,7 +113,7 @@ class Transfers:
             etag=known.etag if known else None,
             last_modified=known.last_modified if known else None,
         )
-        with self.hosts.hold(job.source), self.fetcher.open(request) as stream:
+        with self.fetcher.open(request) as stream:
             if not stream.modified and known is not None:
                 return Copied(job, known)
             expected = job.size if job.size is not None else stream.size

@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from enum import Enum
 from fnmatch import translate
+from functools import partial
 from typing import Any
 
 import orjson
@@ -29,10 +29,9 @@ from index_builder import api
 from index_builder.cache import CrawlCache
 from index_builder.crawled import Crawled, CrawlOptions
 from index_builder.fetch import Fetcher, FetchFailed, Request, Response
-from index_builder.hosts import HostLimits
+from index_builder.hosts import HostLanes
 from index_builder.links import link_href, links_of, resolve, scheme_of
 from index_builder.report import CrawlReport
-from index_builder.threads import started_pool
 from stacsift.errors import SourceError
 from stacsift.stac_objects import NotUsable, prepare
 
@@ -90,8 +89,7 @@ class Walk:
         self.seen: set[str] = set()
         self.window = max(2 * options.concurrency, 1)
         self.items = 0
-        self._pool: ThreadPoolExecutor | None = None
-        self._hosts = HostLimits(options.per_host)
+        self._lanes: HostLanes | None = None
         self._include = _patterns(options.include)
         self._exclude = _patterns(options.exclude)
         self._next_progress = 0.0
@@ -108,8 +106,8 @@ class Walk:
                 yield from self._process(job, request, outcome)
                 self._tick()
         finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True, cancel_futures=True)
+            if self._lanes is not None:
+                self._lanes.shutdown()
             if self.cache is not None:
                 self.cache.flush()
         if self.progress is not None:
@@ -147,13 +145,11 @@ class Walk:
         return replace(request, etag=cached.etag, last_modified=cached.last_modified)
 
     def _submit(self, request: Request) -> Future[Outcome]:
-        if self._pool is None:
-            self._pool = started_pool(self.options.concurrency, "stacsift-fetch")
-        return self._pool.submit(self._fetch_limited, request, self._hosts.limit(request.url))
-
-    def _fetch_limited(self, request: Request, limit: threading.Semaphore) -> Outcome:
-        with limit:
-            return self._fetch(request)
+        if self._lanes is None:
+            self._lanes = HostLanes(
+                self.options.concurrency, self.options.per_host, "stacsift-fetch"
+            )
+        return self._lanes.submit(request.url, partial(self._fetch, request))
 
     def _fetch(self, request: Request) -> Outcome:
         try:
