@@ -123,9 +123,10 @@ def _span_terms(prefix: str, x0: int, x1: int, y0: int, y1: int) -> tuple[str, .
     return tuple(terms)
 
 
-def query_cover(bbox: Box, prefix: str = "") -> Cover | None:
-    """Inner, side and edge cell terms of a query bbox (across 180° when west > east); the
-    finest depth's ``big`` term is the only edge term. None when it would take too many terms.
+def query_cover(bbox: Box, prefix: str = "", depths: tuple[int, ...] = DEPTHS) -> Cover | None:
+    """Inner, side and edge cell terms of a query bbox (across 180° when west > east) at
+    ``depths`` (finest first); the finest depth's ``big`` term is the only edge term. None when
+    it would take too many terms.
 
     The cells inside the query form a rectangle at every depth; each depth contributes the
     part of its rectangle that the coarser depth's rectangle does not already cover, and the
@@ -135,11 +136,11 @@ def query_cover(bbox: Box, prefix: str = "") -> Cover | None:
         return None
     west, south, east, north = bbox
     boxes = [bbox] if west <= east else [(west, south, 180.0, north), (-180.0, south, east, north)]
-    cover = Cover([], [f"{prefix}{FINEST}:{BIG}"])
+    cover = Cover([], [f"{prefix}{depths[0]}:{BIG}"])
     for box in boxes:
         clipped = _clip(box)
         if clipped is not None:
-            _cover_box(clipped, prefix, cover)
+            _cover_box(clipped, prefix, cover, depths)
         if len(cover.inner) + sum(map(len, cover.sides.values())) >= MAX_QUERY_TERMS:
             return None
     return cover
@@ -148,15 +149,15 @@ def query_cover(bbox: Box, prefix: str = "") -> Cover | None:
 Rect = tuple[int, int, int, int]  # x0, x1, y0, y1 (inclusive; empty when x0 > x1 or y0 > y1)
 
 
-def _cover_box(box: Box, prefix: str, cover: Cover) -> None:
+def _cover_box(box: Box, prefix: str, cover: Cover, depths: tuple[int, ...]) -> None:
     coarser: Rect = (0, -1, 0, -1)
-    for depth in reversed(DEPTHS):
+    for depth in reversed(depths):
         rect = _inside(box, depth)
         outer = (2 * coarser[0], 2 * coarser[1] + 1, 2 * coarser[2], 2 * coarser[3] + 1)
         cover.inner.extend(_frame(f"{prefix}{depth}", rect, outer))
         coarser = rect
-    level = f"{prefix}{FINEST}"
-    columns, rows = _border_groups(box)
+    level = f"{prefix}{depths[0]}"
+    columns, rows = _border_groups(box, depths[0])
     for column_checks, xs in columns:
         for row_checks, ys in rows:
             checks = column_checks + row_checks
@@ -164,12 +165,14 @@ def _cover_box(box: Box, prefix: str, cover: Cover) -> None:
                 cover.sides.setdefault(checks, []).extend(_cells(level, xs, ys))
 
 
-def _border_groups(box: Box) -> tuple[list[tuple[Checks, range]], list[tuple[Checks, range]]]:
-    """The columns and rows of finest cells that ``box`` touches, grouped by the box bounds
-    they straddle."""
+def _border_groups(
+    box: Box, depth: int
+) -> tuple[list[tuple[Checks, range]], list[tuple[Checks, range]]]:
+    """The columns and rows of cells at ``depth`` that ``box`` touches, grouped by the box
+    bounds they straddle."""
     west, south, east, north = box
-    x0, x1, y0, y1 = span = _span(box, FINEST)
-    out_west, out_east, out_south, out_north = _sticking_out(box, FINEST, span)
+    x0, x1, y0, y1 = span = _span(box, depth)
+    out_west, out_east, out_south, out_north = _sticking_out(box, depth, span)
     columns = _axis_groups(
         x0, x1, ("west", west) if out_west else None, ("east", east) if out_east else None
     )
@@ -291,3 +294,76 @@ def month_start(month: int) -> int:
     """The first instant of ``month`` (epoch microseconds)."""
     year, index = divmod(month, 12)
     return calendar.timegm((_EPOCH_YEAR + year, index + 1, 1, 0, 0, 0)) * 1_000_000
+
+
+# Cell-month terms: a coarse cell and a month at once, so that the objects of a few months in
+# a box are a few short postings (stacsift.window) rather than the box's cells, which hold
+# every month. ``x:y`` may be ``big`` and ``mN`` may be ``long``, as in the terms above.
+WINDOW_DEPTH = 3  # 22.5° cells
+MAX_ITEM_CELL_MONTHS = 64
+
+
+def cell_month_terms(bbox: Box, start: int, end: int) -> list[str]:
+    """``<cell>@<month>`` terms of an item: every coarse cell its bbox touches with every
+    month its interval touches. When that is more than :data:`MAX_ITEM_CELL_MONTHS` terms,
+    the shorter side stays and the other becomes ``big`` (its cells) or ``long`` (its months)."""
+    cells = list(_window_cells(bbox))
+    months = [term for term in month_terms(start, end) if term != SPAN]
+    if len(cells) * len(months) > MAX_ITEM_CELL_MONTHS:
+        if len(cells) <= len(months):
+            months = [LONG]
+        else:
+            cells = [f"{WINDOW_DEPTH}:{BIG}"]
+    return [f"{cell}@{month}" for cell in cells for month in months]
+
+
+def _window_cells(bbox: Box) -> tuple[str, ...]:
+    """The cell terms of ``bbox`` at :data:`WINDOW_DEPTH` (``big`` as for ``cells``)."""
+    level = f"{WINDOW_DEPTH}:"
+    return tuple(term for term in item_terms(bbox) if term.startswith(level))
+
+
+def window_cover(cover: Cover, months: range, long: bool) -> Cover:
+    """The cell-month terms of the months ``months`` (and ``long`` ones) of a query's cover
+    at :data:`WINDOW_DEPTH` (:func:`query_cover`): each cell keeps its kind."""
+
+    def terms(cells: list[str]) -> list[str]:
+        suffixes = [*(f"m{month}" for month in months), *([LONG] if long else [])]
+        return [f"{cell}@{suffix}" for cell in cells for suffix in suffixes]
+
+    sides = {checks: terms(cells) for checks, cells in cover.sides.items()}
+    return Cover(terms(cover.inner), terms(cover.edge), sides)
+
+
+def cell_shares(bbox: Box, depth: int) -> list[tuple[str, float]]:
+    """The cells at ``depth`` that a query bbox touches (item terms of ``cells``), each with
+    the share of its area inside the box (across 180° when west > east)."""
+    west, south, east, north = bbox
+    boxes = [bbox] if west <= east else [(west, south, 180.0, north), (-180.0, south, east, north)]
+    size = _size(depth)
+    shares: list[tuple[str, float]] = []
+    for box in filter(None, map(_clip, boxes)):
+        x0, x1, y0, y1 = _span(box, depth)
+        for x in range(x0, x1 + 1):
+            for y in range(y0, y1 + 1):
+                cell = (-180.0 + x * size, -90.0 + y * size)
+                shares.append((f"{depth}:{x}:{y}", _overlap(box, cell, size)))
+    return shares
+
+
+def sharpest_depth(bbox: Box) -> int:
+    """The finest depth at which ``bbox`` touches at most :data:`MAX_ITEM_CELLS` cells."""
+    for depth in DEPTHS:
+        x0, x1, y0, y1 = _span(bbox, depth)
+        columns = x1 - x0 + 1 if bbox[0] <= bbox[2] else (2 << depth) - x0 + x1 + 1
+        if columns * (y1 - y0 + 1) <= MAX_ITEM_CELLS:
+            return depth
+    return COARSEST
+
+
+def _overlap(box: Box, corner: tuple[float, float], size: float) -> float:
+    """The share of the cell of ``size`` at ``corner`` (its south-west) inside ``box``."""
+    west, south, east, north = box
+    width = min(east, corner[0] + size) - max(west, corner[0])
+    height = min(north, corner[1] + size) - max(south, corner[1])
+    return max(width, 0.0) * max(height, 0.0) / (size * size)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any
 
 import orjson
@@ -144,6 +145,7 @@ def object_clauses(
     stats: KindStats | None = None,
     searcher: tantivy.Searcher | None = None,
     prefilter: Query | None = None,
+    window_box: bool = False,
 ) -> list[tuple[Occur, Query]]:
     """The clauses of the tantivy query: free text (scored) and filters (unscored).
 
@@ -153,7 +155,9 @@ def object_clauses(
     items are also found by their collection's words (:func:`_in_matching_collections`).
     ``prefilter`` is the pushed-down CQL2 filter. Further clauses (a page's cursor, a time
     window) are added beside these rather than around them: tantivy leads an intersection
-    with its smallest clause only among clauses of one boolean query.
+    with its smallest clause only among clauses of one boolean query. ``window_box``: a time
+    window's clause holds the bbox (:mod:`stacsift.window`), so it is left out here, and a
+    datetime filter only checks the window's candidates by range clauses.
     """
     clauses: list[tuple[Occur, Query]] = []
     if prefilter is not None:
@@ -166,20 +170,21 @@ def object_clauses(
         clauses.append((Occur.Must, translate.term_any(f.COLLECTION, request.collections)))
     if request.ids:
         clauses.append((Occur.Must, translate.term_any(f.ID, request.ids)))
-    bbox = request.bbox or _geometry_bbox(request.intersects)
+    bbox = None if window_box else _request_bbox(request)
     if bbox is not None:
         clauses.append((Occur.Must, translate.bbox_query(bbox, kind)))
     if request.datetime is not None:
-        # Month terms pay off unless a bbox leads and the exact clauses only check its hits.
+        # Month terms pay off unless a bbox (or a window) leads and the exact clauses only
+        # check its hits.
         interval = translate.interval_query(
             *request.datetime,
             stats.time_bounds if stats is not None else None,
-            months=bbox is None,
+            months=bbox is None and not window_box,
             instants=stats is not None and stats.instants,
         )
         clauses.append((Occur.Must, interval))
-    if bbox is not None:
-        return clauses  # the bbox clause matches objects of ``kind`` only
+    if bbox is not None or window_box:
+        return clauses  # the bbox clause (or the window's) matches objects of ``kind`` only
     if not clauses:
         return [(Occur.Must, translate.type_is(kind))]
     return [*clauses, translate.kind_only(kind)]
@@ -224,7 +229,7 @@ def search_items(
     A CQL2 filter the index answers exactly (:mod:`stacsift.query.pushdown`) is one more
     clause; otherwise its pushed-down part narrows the candidates and the exact evaluator
     checks at most :data:`MAX_SCAN` of them per request. Queries are made for the format of
-    the opened index (the previous format stays readable). numberMatched is exact, except for
+    the opened index (previous formats stay readable). numberMatched is exact, except for
     a page searched in time windows (:mod:`stacsift.window`) or from direct text matches
     (:mod:`stacsift.relevance`) when more than ``count_limit`` match: then it is that limit
     and ``at_least``.
@@ -281,16 +286,14 @@ def _native(
     if field is not None and cursor.after is not None:
         complete = field in index.stats(kind).complete
         after = [(Occur.Must, _after(field, cursor.after, descending, complete))]
-    clauses = object_clauses(request, kind, stats, searcher, prefilter) + after
-    windowing = field is not None and kind == f.TYPE_ITEM and window.applies(request, field)
-    base = clauses  # what a window is added to: without the collections it distributes
-    if windowing and window.distributes(request):
-        alone = replace(request, collections=())
-        base = object_clauses(alone, kind, stats, searcher, prefilter) + after
+    # (made only when no window answers: the full query of a bbox costs more than a window's)
+    clauses = cache(lambda: object_clauses(request, kind, stats, searcher, prefilter) + after)
+    windows = _windows(index, request, kind, field, stats, prefilter)
+    base = windows[1] + after if windows is not None else []
 
     def search(extra: list[tuple[Occur, Query]] | None = None, count: bool = False) -> SearchResult:
         return searcher.search(
-            Query.boolean_query([*base, *extra] if extra else clauses),
+            Query.boolean_query([*base, *extra] if extra else clauses()),
             limit=request.limit + 1,
             count=count,
             order_by_field=field,
@@ -299,15 +302,15 @@ def _native(
         )
 
     def count_all() -> int:
-        result = searcher.search(Query.boolean_query(clauses), limit=1, count=True)
+        result = searcher.search(Query.boolean_query(clauses()), limit=1, count=True)
         return window.count_of(result)
 
     known = _known_count(index, request, kind)
     found = None
-    if windowing and field is not None:
+    if windows is not None and field is not None:
         item_stats, time_order = index.stats(kind), (field, descending)
         found = window.windowed(
-            search, count_all, request, item_stats, time_order, known, count_limit
+            search, count_all, request, item_stats, time_order, known, count_limit, windows[0]
         )
     elif field is None and kind == f.TYPE_ITEM:
         found = _direct(index, request, known, count_all, count_limit)
@@ -322,6 +325,29 @@ def _native(
         keys = tuple(MISSING if key is None else key for key, _ in pairs)
     more = len(results) > request.limit
     return Page(hits, matched.value, 0, cursor, None, keys, more, at_least=matched.at_least)
+
+
+def _windows(
+    index: OpenIndex,
+    request: SearchRequest,
+    kind: str,
+    field: str | None,
+    stats: KindStats | None,
+    prefilter: Query | None,
+) -> tuple[window.Area | None, list[tuple[Occur, Query]]] | None:
+    """Whether the request is searched in time windows (:mod:`stacsift.window`): the bbox a
+    window holds (when the request has one) and the clauses a window is added to, less what
+    the window holds (the bbox, or the collections it distributes); None when windows do not
+    apply."""
+    if field is None or kind != f.TYPE_ITEM or not window.applies(request, field):
+        return None
+    searcher = index.searcher()
+    bbox = _request_bbox(request)
+    box = None if bbox is None else window.area(searcher, bbox)
+    if bbox is not None and box is None:
+        return None
+    alone = replace(request, collections=()) if window.distributes(request) else request
+    return box, object_clauses(alone, kind, stats, searcher, prefilter, box is not None)
 
 
 def _direct(
@@ -403,17 +429,19 @@ def _scan(
     prefilter: Query | None,
 ) -> Page:
     """A page of the candidates that pass ``checks``, examining at most :data:`MAX_SCAN` of
-    them from the cursor on (in the best order tantivy gives). A page that ran out of budget
-    before it was full says so (``partial``) and its token continues after what it examined."""
+    them from the cursor on (in the best order tantivy gives; in time order, from time windows
+    when they hold them). A page that ran out of budget before it was full says so
+    (``partial``) and its token continues after what it examined."""
     if request.cursor.after is not None:
         raise _foreign_token()
     searcher = index.searcher()
     stats = _interval_stats(index, request, kind)
-    query = object_query(request, kind, stats, searcher, prefilter)
+    query = cache(lambda: object_query(request, kind, stats, searcher, prefilter))
     if request.sortby and _native_order(request, kind) is None:
-        return _sorted_scan(searcher, query, request, checks)
+        return _sorted_scan(searcher, query(), request, checks)
     plain = SearchRequest(q=request.q, sortby=request.sortby[:1])
-    field, descending = _native_order(plain, kind) or (None, True)
+    order = _native_order(plain, kind) or (None, True)
+    first = _candidates(index, request, kind, query, order, stats, prefilter)
     skip = request.cursor.skip
     # Most pages fill from the first few candidates: ask tantivy for those first (their order
     # is that of the MAX_SCAN best), and for all MAX_SCAN only when they do not fill the page,
@@ -422,15 +450,7 @@ def _scan(
     positions: list[int] = []
     examined = 0
     for budget in dict.fromkeys((min(MAX_SCAN, FIRST_SCAN * (request.limit + 1)), MAX_SCAN)):
-        result = searcher.search(
-            query,
-            limit=budget,
-            count=False,
-            order_by_field=field,
-            offset=skip,
-            order=tantivy.Order.Desc if descending else tantivy.Order.Asc,
-        )
-        candidates = result.hits
+        candidates = first(budget)
         unchecked = enumerate(candidates[examined:], start=examined)
         full = _examine(searcher, unchecked, checks, request.limit, hits, positions)
         examined = len(candidates)
@@ -450,6 +470,50 @@ def _scan(
         examined=MAX_SCAN if spent else None,
         partial=spent,
     )
+
+
+def _candidates(
+    index: OpenIndex,
+    request: SearchRequest,
+    kind: str,
+    query: Callable[[], Query],
+    order: tuple[str | None, bool],
+    stats: KindStats | None,
+    prefilter: Query | None,
+) -> Callable[[int], window.Hits]:
+    """The first candidates of a scan in ``order``, as many as asked after the cursor's skip:
+    from a time window when one holds them (:func:`window.scanned`), else from ``query()``."""
+    searcher = index.searcher()
+    field, descending = order
+    windows = _windows(index, request, kind, field, stats, prefilter)
+    base = windows[1] if windows is not None else []
+
+    def search(budget: int, extra: list[tuple[Occur, Query]]) -> SearchResult:
+        return searcher.search(
+            Query.boolean_query([*base, *extra]) if extra else query(),
+            limit=budget,
+            count=False,
+            order_by_field=field,
+            offset=request.cursor.skip,
+            order=tantivy.Order.Desc if descending else tantivy.Order.Asc,
+        )
+
+    def first(budget: int) -> window.Hits:
+        if windows is not None and field is not None:
+            item_stats, time_order = index.stats(kind), (field, descending)
+            hits = window.scanned(
+                lambda extra, _: search(budget, extra),
+                request,
+                item_stats,
+                time_order,
+                windows[0],
+                budget,
+            )
+            if hits is not None:
+                return hits
+        return search(budget, []).hits
+
+    return first
 
 
 def _examine(
@@ -519,12 +583,13 @@ def _filter_predicate(expression: Any) -> tuple[Predicate, ...]:
     return (lambda obj: cql2.evaluate(expression, obj),)
 
 
-def _geometry_bbox(geometry: dict[str, Any] | None) -> tuple[float, float, float, float] | None:
-    if geometry is None:
-        return None
+def _request_bbox(request: SearchRequest) -> tuple[float, float, float, float] | None:
+    """The request's bbox, else its ``intersects`` geometry's (the exact test follows)."""
+    if request.bbox is not None or request.intersects is None:
+        return request.bbox
     from stacsift.geometry import shape
 
-    west, south, east, north = shape(geometry, "intersects").bounds
+    west, south, east, north = shape(request.intersects, "intersects").bounds
     return float(west), float(south), float(east), float(north)
 
 

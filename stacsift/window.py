@@ -13,6 +13,12 @@ The window is one more clause beside the request's own (never a query wrapped ar
 tantivy then leads the intersection with the window's few postings, and a range clause (a
 filter like ``gsd < 20``, or the cursor of a later page) only checks them.
 
+With a bbox (or an ``intersects`` geometry's bbox), the window is the union of cell-month
+terms (format 5, :func:`stacsift.grid.cell_month_terms`) of the box's cover by coarse cells,
+checked like the box's own cells (border cells by range clauses on the bounds they straddle,
+``big`` ones by all four), and it stands in for the box's clause: a union of cells beside a
+window would be enumerated whole by tantivy.
+
 numberMatched: the generation's per-collection counts answer a search by collections alone;
 any other search counts its matches in windows too, exactly up to ``count_limit`` matches;
 past that it is reported as a lower bound (:class:`Count`).
@@ -29,6 +35,7 @@ import tantivy
 from tantivy import Occur, Query
 
 from stacsift import grid
+from stacsift.grid import Box
 from stacsift.index import schema as f
 from stacsift.index.stats import KindStats
 from stacsift.query import translate
@@ -39,6 +46,7 @@ WIDENINGS = 5
 WIDEN_BY = 4
 FILL = 2  # a first window expected to hold this many times the results a page needs
 MAX_MONTHS = 1_200  # the widest window, in months (as many terms)
+MAX_TERMS = 1_200  # the most terms of a window in a box (its months times its cells)
 MAX_DISTRIBUTED = 16  # collections a window is made for one by one
 COUNT_FILL = 1.25  # a counting window expected to hold this many times the count limit
 
@@ -59,11 +67,51 @@ Found = tuple[Hits, Count]
 
 
 def applies(request: SearchRequest, field: str | None) -> bool:
-    """Whether the request is ordered by ``start``/``end`` and windows pay: not when it names
-    a few ids, nor with a bbox (its union of cells is costly to check window candidates
-    against, so the bbox leads the full search better)."""
-    unset = (request.q, request.ids, request.bbox, request.intersects)
-    return field in (f.START, f.END) and all(not value for value in unset)
+    """Whether the request is ordered by ``start``/``end`` and windows may pay: not with free
+    text or a few ids, and with a bbox (or geometry) only on an index of cell-month terms."""
+    spatial = request.bbox is not None or request.intersects is not None
+    unset = (request.q, request.ids)
+    boxed = not spatial or f.present(f.CELL_MONTHS)
+    return field in (f.START, f.END) and all(not value for value in unset) and boxed
+
+
+@dataclass(frozen=True)
+class Area:
+    """A request's bbox as windows search it: its cover by the cells of cell-month terms, how
+    many items it is expected to hold (from the items in those cells and the share of each
+    cell inside the box) and how many items those cells hold."""
+
+    bbox: Box
+    cover: grid.Cover
+    expected: float
+    candidates: int
+
+    @property
+    def cells(self) -> int:
+        """The cover's cells: a window of ``n`` months names ``n + 1`` terms per cell."""
+        cover = self.cover
+        return len(cover.inner) + len(cover.edge) + sum(map(len, cover.sides.values()))
+
+    def pays(self, need: int) -> bool:
+        """Whether a window is cheaper than the full search: the candidates of the months
+        expected to hold ``need`` results are fewer than the items of the box (the full
+        search goes through about those)."""
+        return need * FILL * self.candidates < self.expected**2
+
+    def clause(self, months: range, long: bool) -> Query:
+        return translate.window_box_query(self.bbox, self.cover, months, long)
+
+
+def area(searcher: tantivy.Searcher, bbox: Box) -> Area | None:
+    """The window ``Area`` of a query bbox (None when it has no cover). The items it holds
+    are estimated from the finest cells it touches few of, as if spread evenly in each."""
+    cover = grid.query_cover(bbox, "", (grid.WINDOW_DEPTH,))
+    if cover is None:
+        return None
+    fine = grid.cell_shares(bbox, grid.sharpest_depth(bbox))
+    expected = sum(searcher.doc_freq(f.CELLS, cell) * share for cell, share in fine)
+    coarse = grid.cell_shares(bbox, grid.WINDOW_DEPTH)
+    return Area(bbox, cover, expected, sum(searcher.doc_freq(f.CELLS, c) for c, _ in coarse))
 
 
 @dataclass(frozen=True)
@@ -73,8 +121,9 @@ class _Span:
     first: int
     last: int
     descending: bool
-    per_month: float  # objects of the index per month of its time range
+    per_month: float  # objects of the index (in the area) per month of its time range
     collections: tuple[str, ...] = ()  # each gets a window of its own (:func:`distributes`)
+    area: Area | None = None  # the bbox a window holds, by cell-month terms
 
     def months(self, width: int, narrower: int = 0) -> range:
         """The months of a window ``width`` wide, less those of one ``narrower``."""
@@ -88,11 +137,12 @@ class _Span:
 
     def covers(self, width: int) -> bool:
         """Whether a window ``width`` months wide holds everything (or is too wide to pay)."""
-        return width >= self.size or width > MAX_MONTHS
+        cells = 1 if self.area is None else self.area.cells
+        return width >= self.size or width > MAX_MONTHS or width * cells > MAX_TERMS
 
     def clause(self, months: range, long: bool = True) -> Clause:
         """The window ``months`` as a clause (one per collection when distributed)."""
-        window = _months(months, long)
+        window = _months(months, long) if self.area is None else self.area.clause(months, long)
         if not self.collections:
             return Occur.Must, window
         per_collection = [
@@ -117,29 +167,64 @@ def windowed(
     order: tuple[str, bool],
     known: Count | None,
     count_limit: int,
+    box: Area | None = None,
 ) -> Found | None:
     """The page from a window, with its count, or None to search everything.
 
     ``search`` asks for one result more than a page, so a window answers only when it also
     shows whether more results follow; ``count_all`` counts every match. ``order`` is the sort
     field and whether it is descending; ``known`` the count when the caller has it (the first
-    page's, or per-collection counts).
+    page's, or per-collection counts). ``box``: the request's bbox, which the window then
+    holds (the caller leaves it out of its clauses).
     """
-    span = _span(request, stats, *order)
-    if span is None or stats.count < MIN_OBJECTS:
+    span = _span(request, stats, *order, box)
+    if span is None:
         return None
     need = request.cursor.skip + request.limit + 1
+    found = _first(search, span, request.limit + 1, need, known is None)
+    if found is None:
+        return None
+    result, width = found
+    if known is not None:
+        return result.hits, known
+    count = _counted(search, count_all, span, width, count_of(result), count_limit)
+    return result.hits, count
+
+
+def scanned(
+    search: Search,
+    request: SearchRequest,
+    stats: KindStats,
+    order: tuple[str, bool],
+    box: Area | None,
+    budget: int,
+) -> Hits | None:
+    """The first ``budget`` candidates (after the cursor's skip) of a scan, from a window, or
+    None to search everything: as :func:`windowed`, when ``search`` asks for ``budget``."""
+    span = _span(request, stats, *order, box)
+    if span is None:
+        return None
+    found = _first(search, span, budget, request.cursor.skip + budget, False)
+    return None if found is None else found[0].hits
+
+
+def _first(
+    search: Search, span: _Span, asked: int, need: int, count: bool
+) -> tuple[tantivy.SearchResult, int] | None:
+    """The first window (and its width) that holds the ``asked`` results a search asks for, the
+    last of ``need`` from the wanted end; windows start at the months expected to hold twice
+    ``need`` and widen up to :data:`WIDENINGS` times."""
+    if span.area is not None and not span.area.pays(need):
+        return None
     width = max(1, math.ceil(need * FILL / span.per_month))
     for _ in range(WIDENINGS):
         if span.covers(width):
             return None
         months = span.months(width)
-        result = search([span.clause(months)], known is None)
+        result = search([span.clause(months)], count)
         hits = result.hits
-        if len(hits) > request.limit and span.holds(hits[-1][0], months):
-            if known is not None:
-                return hits, known
-            return hits, _counted(search, count_all, span, width, count_of(result), count_limit)
+        if len(hits) >= asked and span.holds(hits[-1][0], months):
+            return result, width
         width *= WIDEN_BY
     return None
 
@@ -150,7 +235,7 @@ def counted(
     """How many match, counted in windows of the newest months as for a windowed page
     (``search`` counts with a window clause added); every match when windows do not pay."""
     span = _span(SearchRequest(), stats, f.START, True)
-    if span is None or stats.count < MIN_OBJECTS:
+    if span is None:
         return Count(count_all())
     width = max(1, math.ceil(count_limit * COUNT_FILL / span.per_month))
     if span.covers(width):
@@ -199,14 +284,22 @@ def distributes(request: SearchRequest) -> bool:
     return 1 < len(request.collections) <= MAX_DISTRIBUTED
 
 
-def _span(request: SearchRequest, stats: KindStats, field: str, descending: bool) -> _Span | None:
+def _span(
+    request: SearchRequest,
+    stats: KindStats,
+    field: str,
+    descending: bool,
+    box: Area | None = None,
+) -> _Span | None:
     """The months of the index's time range of ``field`` that may hold the page: from the
     cursor's month on a later page, and within the request's datetime interval (an object in
-    it starts before the interval's end and ends after its start; an instant is in it)."""
+    it starts before the interval's end and ends after its start; an instant is in it).
+    None when windows do not pay: the index is small, or the page lies after the results that
+    lack the field (none is in a window)."""
     bounds = stats.span(field)
     after = request.cursor.after
-    if bounds is None or not isinstance(after, int | None):
-        return None  # a page after the results that lack the field: none is in a window
+    if bounds is None or not isinstance(after, int | None) or stats.count < MIN_OBJECTS:
+        return None
     low, high = request.datetime or (None, None)
     starts, ends = field == f.START or stats.instants, field == f.END or stats.instants
     uppers = [bounds[1], *([high] if high is not None and starts else [])]
@@ -218,9 +311,10 @@ def _span(request: SearchRequest, stats: KindStats, field: str, descending: bool
     if first is None or last is None or oldest is None or newest is None or last < first:
         return None
     # (a few far-future values must not make every month look empty)
-    per_month = stats.count / min(newest - oldest + 1, MAX_MONTHS)
+    objects = stats.count if box is None else box.expected
+    per_month = objects / min(newest - oldest + 1, MAX_MONTHS)
     collections = request.collections if distributes(request) else ()
-    return _Span(first, last, descending, per_month, collections)
+    return _Span(first, last, descending, per_month, collections, box)
 
 
 def count_of(result: tantivy.SearchResult) -> int:

@@ -92,6 +92,8 @@ class Document:
         if self.bbox is not None:
             values[f.XMIN], values[f.YMIN], values[f.XMAX], values[f.YMAX] = self.bbox
             values[f.CELLS] = grid.item_terms(self.bbox, grid.cell_prefix(self.kind))
+            if self.kind == f.TYPE_ITEM:
+                values[f.CELL_MONTHS] = grid.cell_month_terms(self.bbox, self.start, self.end)
         for name, number in self.numbers:
             values[name] = number
         if self.has:

@@ -79,7 +79,7 @@ class Manifest:
         cls, data: bytes, where: str, formats: tuple[int, ...] = READABLE_FORMATS
     ) -> Manifest:
         """Parse a manifest, refusing formats other than ``formats`` with a clear message
-        (readers open the current and the previous format; writers only the one they write)."""
+        (readers open the current and the previous formats; writers only the one they write)."""
         try:
             raw = orjson.loads(data)
         except orjson.JSONDecodeError as err:

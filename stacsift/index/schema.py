@@ -10,7 +10,9 @@ prefix expands to words of different rarity.
 Filters are fast fields: a bbox is checked by four range clauses on ``xmin``/``ymin``/
 ``xmax``/``ymax``, datetimes are epoch microseconds in ``start``/``end``; ``cells`` and
 ``months`` hold the quadtree cells and calendar months an object touches
-(:mod:`stacsift.grid`), so that most candidates need no range check at all.
+(:mod:`stacsift.grid`), so that most candidates need no range check at all, and
+``cell_months`` (items only, format 5) each coarse cell with each month, so that a time
+window inside a box is a few short postings (:mod:`stacsift.window`).
 Common queryables (``gsd``, ``eo:cloud_cover``) are fast fields too, for filters and sorting.
 The STAC JSON itself is a stored bytes field, so a page of results needs no second store;
 ``href`` keeps where the object was crawled from (served as its ``canonical`` link).
@@ -31,7 +33,7 @@ import tantivy
 from stacsift.errors import IndexFormatError
 
 # Bumped whenever the schema or its meaning changes; readers refuse other versions.
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 TANTIVY_VERSION = "0.27.0"
 
 # Field names, shared by the document builder and the query translator.
@@ -47,6 +49,7 @@ END = "end"
 XMIN, YMIN, XMAX, YMAX = "xmin", "ymin", "xmax", "ymax"
 CELLS = "cells"
 MONTHS = "months"
+CELL_MONTHS = "cell_months"
 STATE = "state"
 ORIGIN = "origin"
 GSD = "gsd"
@@ -76,8 +79,11 @@ TYPE_COLLECTION = "collection"
 TYPE_CATALOG = "catalog"  # browsed through the hierarchy (stacsift.hierarchy), never searched
 
 
-# Fields new in format 4; a format-3 index (still readable) lacks them.
-ADDED_IN_4 = frozenset({TITLE, PROPS, HAS, ORIGIN, *NUMERIC_FIELDS[2:]})
+# The format each field is new in; an index of an older (still readable) format lacks it.
+ADDED_IN = {
+    **dict.fromkeys((TITLE, PROPS, HAS, ORIGIN, *NUMERIC_FIELDS[2:]), 4),
+    CELL_MONTHS: 5,
+}
 
 
 def build_schema(version: int = FORMAT_VERSION) -> tantivy.Schema:
@@ -85,7 +91,7 @@ def build_schema(version: int = FORMAT_VERSION) -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
 
     def wanted(name: str) -> bool:
-        return version >= 4 or name not in ADDED_IN_4
+        return ADDED_IN.get(name, 0) <= version
 
     # Exact values are only ever matched, never scored or phrased: no frequencies, no positions.
     for raw in (KEY, TYPE, ID, COLLECTION):
@@ -102,7 +108,7 @@ def build_schema(version: int = FORMAT_VERSION) -> tantivy.Schema:
     for number in (XMIN, YMIN, XMAX, YMAX, *NUMERIC_FIELDS):
         if wanted(number):
             builder.add_float_field(number, indexed=False, fast=True)
-    for terms in (CELLS, MONTHS, PROPS, HAS, STATE, ORIGIN):
+    for terms in (CELLS, MONTHS, PROPS, HAS, STATE, ORIGIN, CELL_MONTHS):
         if wanted(terms):
             builder.add_text_field(terms, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(HREF, stored=True, tokenizer_name="raw", index_option="basic")
@@ -122,10 +128,10 @@ def check_tantivy(installed: str | None = None) -> None:
         )
 
 
-# Readers open this format and the one before, so that functions and indexes roll out in
-# either order (quickwit's "footer trailer rollout"); writers write FORMAT_VERSION, or 3 for
-# tests (``stacsift build --format 3``).
-READABLE_FORMATS = (3, 4)
+# Readers open this format and the ones before, so that functions and indexes roll out in
+# either order (quickwit's "footer trailer rollout"); writers write FORMAT_VERSION, or an
+# older one for tests (``stacsift build --format 4``).
+READABLE_FORMATS = (3, 4, 5)
 SCHEMAS = {version: build_schema(version) for version in READABLE_FORMATS}
 SCHEMA = SCHEMAS[FORMAT_VERSION]
 _ACTIVE: ContextVar[int] = ContextVar("stacsift_index_format", default=FORMAT_VERSION)
@@ -143,7 +149,7 @@ def schema() -> tantivy.Schema:
 
 def present(field: str) -> bool:
     """Whether the active format has ``field``."""
-    return _ACTIVE.get() >= 4 or field not in ADDED_IN_4
+    return ADDED_IN.get(field, 0) <= _ACTIVE.get()
 
 
 @contextmanager

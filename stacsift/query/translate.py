@@ -179,6 +179,16 @@ def bbox_query(bbox: tuple[float, float, float, float], kind: str = f.TYPE_ITEM)
     return _constant(_covered(f.CELLS, cover, exact))
 
 
+def window_box_query(
+    bbox: tuple[float, float, float, float], cover: grid.Cover, months: range, long: bool
+) -> Query:
+    """Items of ``months`` (and, with ``long``, those posted in too many months) whose bbox
+    intersects ``bbox``, from the cell-month terms of ``cover``, the box's cover at
+    :data:`grid.WINDOW_DEPTH`: checked as :func:`bbox_query` checks its cells."""
+    terms = grid.window_cover(cover, months, long)
+    return _constant(_covered(f.CELL_MONTHS, terms, _bbox_ranges(bbox)))
+
+
 def _covered(field: str, cover: grid.Cover, exact: Query) -> Query:
     checked = Query.boolean_query([(Occur.Must, term_any(field, cover.edge)), (Occur.Must, exact)])
     parts = [(Occur.Should, term_any(field, cover.inner))] if cover.inner else []

@@ -2,7 +2,8 @@
 check of every item gives, and windowed newest-first pages equal a full sort.
 
 Items are made to sit where mistakes happen: on cell bounds, spanning many cells, across the
-antimeridian, beyond the world, on month bounds, open-ended; the real NAIP items are added.
+antimeridian, beyond the world, on month bounds, open-ended, without a bbox or geometry; the
+real NAIP items are added.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from shapely.geometry import shape
 
 from index_builder.build import build_objects
 from index_builder.crawl import Crawled, CrawlReport
-from stacsift import grid, window
+from stacsift import grid
 from stacsift.index.documents import item_bbox, item_interval, parse_datetime
 from stacsift.index.reader import IndexReader, OpenIndex
 from stacsift.query import cql2
@@ -29,6 +30,7 @@ from stacsift.search import search_items
 from stacsift.settings import StoreSettings
 from stacsift.store import open_bucket
 from tests.conftest import FIXTURES
+from tests.support.windows import windows_on_small_indexes
 
 NAIP_ITEMS = FIXTURES / "items/planetary-computer-naip/naip-items.ndjson"
 CELL = grid.FINEST_SIZE / 2  # multiples of it are cell bounds (every other one) or midpoints
@@ -46,6 +48,8 @@ def made_item(number: int, rng: random.Random) -> dict[str, Any]:
         bbox = [west, south, west + rng.uniform(20, 80), south + rng.uniform(20, 60)]
     elif kind == 2 and number % 60 == 2:  # across the antimeridian, or beyond the world
         bbox = [175.0, 10.0, -175.0, 12.0] if number % 120 == 2 else [181.0, 5.0, 182.0, 6.0]
+    elif kind == 5 and number % 50 == 5:  # nowhere: no bbox, no geometry
+        bbox = None
     else:
         west, south = rng.uniform(-180, 179), rng.uniform(-90, 89)
         bbox = [west, south, west + rng.uniform(0, 1), south + rng.uniform(0, 1)]
@@ -133,7 +137,8 @@ def instant_index(
 
 def overlaps_box(item: dict[str, Any], query: Box) -> bool:
     bbox = item_bbox(item)
-    assert bbox is not None
+    if bbox is None:
+        return False
     west, south, east, north = query
     if not (bbox[1] <= north and bbox[3] >= south):
         return False
@@ -232,7 +237,7 @@ def test_windowed_pages_equal_a_full_sort(
     token = Token(index.manifest.generation, Cursor(None, offset), search=first.fingerprint())
     request = replace(first, token=token)
     full = search_items(index, request)
-    calls = _windows_on_small_indexes(monkeypatch)
+    calls = windows_on_small_indexes(monkeypatch)
     windowed = search_items(index, request)
     # THEN the window answered (or gave way to the full search), with the same page and count
     assert calls == [answered]
@@ -242,28 +247,13 @@ def test_windowed_pages_equal_a_full_sort(
     assert len(windowed.features) == 20
 
 
-def _windows_on_small_indexes(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Let time windows answer on these small indexes; whether each window search answered
-    (or gave way to the full search), in order."""
-    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
-    answered: list[bool] = []
-    real = window.windowed
-
-    def recorded(*args: Any, **kwargs: Any) -> Any:
-        found = real(*args, **kwargs)
-        answered.append(found is not None)
-        return found
-
-    monkeypatch.setattr(window, "windowed", recorded)
-    return answered
-
-
 def _time(item: dict[str, Any], field: str) -> int:
     start, end = item_interval(item["properties"])
     return start if field == "start" else end
 
 
 UNTIL_2025 = (None, parse_datetime("2025-01-01T00:00:00Z"))  # short of the far-future item
+NAIP_BOX = (-100.0, 20.0, -40.0, 60.0)  # the NAIP tiles and made items, on no cell bound
 WINDOWED = [
     SearchRequest(filter=cql2.parse("gsd < 20", None), datetime=UNTIL_2025),
     SearchRequest(filter=cql2.parse("gsd >= 10 AND collection = 'made-0'", None)),
@@ -276,6 +266,18 @@ WINDOWED = [
         filter=cql2.parse("gsd >= 20", None),
         datetime=UNTIL_2025,
     ),
+    # in a box, the window's cell-month terms hold the box
+    SearchRequest(bbox=NAIP_BOX),
+    SearchRequest(bbox=NAIP_BOX, datetime=(parse_datetime("2016-01-01T00:00:00Z"), None)),
+    SearchRequest(bbox=(140.0, -90.0, -140.0, 90.0), datetime=UNTIL_2025),  # across 180°
+    SearchRequest(bbox=(-180.0, -90.0, -90.0, 0.0), datetime=UNTIL_2025),  # the world's edge
+    SearchRequest(bbox=(-45.0, 0.0, 45.0, 67.5), datetime=UNTIL_2025),  # on cell bounds
+    SearchRequest(bbox=NAIP_BOX, sortby=(SortKey("datetime"),)),
+    SearchRequest(
+        bbox=NAIP_BOX, sortby=(SortKey("end_datetime", descending=True),), datetime=UNTIL_2025
+    ),
+    SearchRequest(bbox=(-120.0, -30.0, 30.0, 60.0), collections=("made-0", "made-1")),
+    SearchRequest(bbox=NAIP_BOX, filter=cql2.parse("gsd < 20", None)),
 ]
 
 
@@ -292,7 +294,7 @@ def test_windows_give_the_pages_and_counts_of_a_full_search(
     searched = instant_index if instants else index
     request = replace(first, limit=25)
     full = _pages(searched, request, 10_000)
-    answered = _windows_on_small_indexes(monkeypatch)
+    answered = windows_on_small_indexes(monkeypatch)
     # WHEN it is searched in time windows, counting all matches or only up to a limit
     windowed = _pages(searched, request, 10_000)
     limited = _pages(searched, request, 40)
@@ -351,3 +353,36 @@ def test_scanned_pages_equal_one_scan_of_every_candidate(
     # THEN the pages hold the same items in the same order
     assert paged == [f["id"] for f in whole.features]
     assert 100 < len(expected) < 1000
+
+
+# Over the NAIP tiles and many made items (whose geometry is null: the exact test rejects them)
+POLYGON = {
+    "type": "Polygon",
+    "coordinates": [[[-100.0, 25.0], [-70.0, 25.0], [-60.0, 50.0], [-100.0, 40.0], [-100.0, 25.0]]],
+}
+SCANNED = [
+    SearchRequest(intersects=POLYGON, datetime=UNTIL_2025),
+    SearchRequest(intersects=POLYGON, datetime=(None, parse_datetime("2019-07-01T00:00:00Z"))),
+    SearchRequest(intersects=POLYGON, sortby=(SortKey("datetime"),)),
+    SearchRequest(
+        intersects=POLYGON,
+        filter=cql2.parse("naip:state = 'al' OR gsd < 20", None),
+        datetime=UNTIL_2025,
+    ),
+]
+
+
+@pytest.mark.parametrize("first", SCANNED)
+def test_windows_give_the_candidates_of_a_full_scan(
+    index: OpenIndex, monkeypatch: pytest.MonkeyPatch, first: SearchRequest
+) -> None:
+    # GIVEN a search that tests each candidate exactly, ordered by time, paged deep
+    request = replace(first, limit=5)
+    full = _pages(index, request, 10_000, pages=30)
+    answered = windows_on_small_indexes(monkeypatch, "scanned")
+    # WHEN its candidates come from time windows in the box of its geometry
+    windowed = _pages(index, request, 10_000, pages=30)
+    # THEN windows gave them, and the pages and counts are those of the full scan
+    assert any(answered)
+    assert windowed == full
+    assert sum(len(ids) for ids, _ in full) > 100  # deep enough to cross many months

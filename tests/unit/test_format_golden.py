@@ -1,5 +1,6 @@
 """The outputs that define an index format, pinned per ``FORMAT_VERSION``: the tantivy schema
-as written to disk, the cell terms of bboxes and the month terms of intervals.
+as written to disk, the cell terms of bboxes, the month terms of intervals and (format 5) the
+cell-month terms of both.
 
 A change to any of them changes what old indexes mean, so it must come with a new format
 version (and readers of the previous one). Regenerate the files on purpose only:
@@ -36,6 +37,8 @@ INTERVALS = [
     ("2000-01-01T00:00:00+00:00", "2010-01-01T00:00:00+00:00"),
     ("1969-12-31T00:00:00+00:00", "1970-01-01T00:00:00+00:00"),
 ]
+# (a year in six cells is more cell-month terms than an item gets: its months become ``long``)
+CELL_MONTH_INTERVALS = [*INTERVALS, ("2020-01-01T00:00:00+00:00", "2020-12-31T00:00:00+00:00")]
 
 
 def _micros(text: str) -> int:
@@ -53,7 +56,7 @@ def _on_disk_schema(version: int) -> Any:
 
 def current(version: int) -> dict[str, Any]:
     """What format ``version`` writes today."""
-    return {
+    outputs = {
         "format_version": version,
         "tantivy_version": schema.TANTIVY_VERSION,
         "schema": _on_disk_schema(version),
@@ -69,6 +72,15 @@ def current(version: int) -> dict[str, Any]:
             for start, end in INTERVALS
         },
     }
+    if schema.ADDED_IN[schema.CELL_MONTHS] <= version:
+        outputs["cell_months"] = {
+            f"{','.join(map(str, box))} {start}/{end}": grid.cell_month_terms(
+                box, _micros(start), _micros(end)
+            )
+            for box in BOXES
+            for start, end in CELL_MONTH_INTERVALS
+        }
+    return outputs
 
 
 def path(version: int) -> Path:

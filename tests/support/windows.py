@@ -1,0 +1,30 @@
+"""Time windows (:mod:`stacsift.window`) on the small indexes of tests, and which answered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from stacsift import window
+
+
+def windows_on_small_indexes(
+    monkeypatch: pytest.MonkeyPatch, entry: str = "windowed"
+) -> list[bool]:
+    """Let time windows answer on small indexes (in a box too, however many cell-month terms
+    that takes); whether each window search of ``entry`` (``windowed`` pages, ``scanned``
+    candidates) answered (or gave way to the full search), in order."""
+    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    monkeypatch.setattr(window.Area, "pays", lambda self, need: True)
+    monkeypatch.setattr(window, "MAX_TERMS", 1_000_000)
+    answered: list[bool] = []
+    real = getattr(window, entry)
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        answered.append(found is not None)
+        return found
+
+    monkeypatch.setattr(window, entry, recorded)
+    return answered
