@@ -7,7 +7,7 @@
 # is stamped with the requirements' hash, so running this again is a no-op until they change.
 set -euo pipefail
 
-venv="$1"
+venv="$(realpath -m "$1")"  # its scripts name this path: not through a symlink that may go
 version="$2"
 requirements="$3"
 python="${4:-}"
