@@ -7,7 +7,7 @@ process), by ``stacsift mirror`` (no assets) and by pystac: ``Catalog.from_file`
 obstore, since pystac writes only files — and (b') to the same bucket through a proxy in its
 own process that holds each request ``--delay-ms`` (20 ms: a store's round trip, which loopback
 to moto lacks). On S3 a bare concurrent obstore put of the same objects is the reference line.
-Figures: objects/s, median of ``--runs``.
+Figures: objects/s, median of ``--runs`` (the contenders' runs alternate).
 
 Assets: ``--assets`` items, each with one COG from ``../shared/fixtures/cogs`` (symlinked, read in
 place), then ``--big`` items with a ``--big-mb`` MB file each (four files, built from a fixture
@@ -20,7 +20,7 @@ virtualenv (``.cache/stac-asset``, made by ``make bench-mirror``; it pins botoco
 dev environment). The catalog the mirror and stac-asset read is on disk, its asset hrefs URLs
 on that server, so the server serves all three the same files (the JSON's own cost is the JSON
 benchmark's); once more, to a folder, the mirror reads the catalog from the server as well.
-Figures: MB/s of asset bytes, median of ``--runs``.
+Figures: MB/s of asset bytes, median of ``--runs``; the runs of the contenders alternate.
 
 Run with ``make bench-mirror``; ``--only json|assets`` and smaller counts make quicker runs.
 """
@@ -225,12 +225,20 @@ def remote_assets(folder: Path, out: Path, base: str) -> Path:
 # -- measuring -----------------------------------------------------------------------------------
 
 
-def measure(label: str, unit: str, run: Callable[[], float], runs: int) -> float:
-    values = [run() for _ in range(runs)]
-    median = statistics.median(values)
-    shown = ", ".join(f"{v:,.1f}" for v in values)
-    print(f"  {label:<22} {median:>10,.1f} {unit}  (median of {runs}: {shown})", flush=True)
-    return median
+def interleaved(unit: str, runs: int, contenders: dict[str, Callable[[], float]]) -> list[float]:
+    """Each contender's median over ``runs`` rounds, each round running every contender once in
+    turn, so that a machine's load drifting during the benchmark weighs on all of them alike."""
+    values: dict[str, list[float]] = {label: [] for label in contenders}
+    for _ in range(runs):
+        for label, run in contenders.items():
+            values[label].append(run())
+    medians = []
+    for label, found in values.items():
+        median = statistics.median(found)
+        shown = ", ".join(f"{v:,.1f}" for v in found)
+        print(f"  {label:<24} {median:>10,.1f} {unit}  (median of {runs}: {shown})", flush=True)
+        medians.append(median)
+    return medians
 
 
 def rate(amount: Callable[[], float]) -> Callable[[], float]:
@@ -264,14 +272,13 @@ def bench_json(tmp: Path, args: argparse.Namespace) -> None:
     local, work = StoreSettings(), tmp / "work"
     print("(a) to a folder")
     dest = numbered(str(tmp / "out"))
-    ours = measure(
-        "stacsift mirror",
+    ours, theirs = interleaved(
         "objects/s",
-        rate(lambda: stacsift_mirror(root, dest(), local, work)),
         args.runs,
-    )
-    theirs = measure(
-        "pystac Catalog.save", "objects/s", rate(lambda: pystac_save(root, dest())), args.runs
+        {
+            "stacsift mirror": rate(lambda: stacsift_mirror(root, dest(), local, work)),
+            "pystac Catalog.save": rate(lambda: pystac_save(root, dest())),
+        },
     )
     ratio("pystac", ours, theirs)
     print("(b) to S3 (moto)")
@@ -294,20 +301,16 @@ def json_to_s3(
     """JSON objects/s to ``bucket``: the mirror, pystac, and a bare put of the same objects."""
     writer = ObstoreWriter(open_bucket(f"s3://{bucket}", settings).store, bucket)
     dest = numbered(f"s3://{bucket}/{uuid.uuid4().hex[:6]}")
-    ours = measure(
-        "stacsift mirror",
+    ours, theirs, ceiling = interleaved(
         "objects/s",
-        rate(lambda: stacsift_mirror(root, dest(), settings, work)),
         runs,
-    )
-    theirs = measure(
-        "pystac Catalog.save", "objects/s", rate(lambda: pystac_save(root, dest(), writer)), runs
-    )
-    ceiling = measure(
-        "obstore put (ceiling)",
-        "objects/s",
-        rate(lambda: obstore_put(objects, _prefixed(bucket, settings))),
-        runs,
+        {
+            "stacsift mirror": rate(lambda: stacsift_mirror(root, dest(), settings, work)),
+            "pystac Catalog.save": rate(lambda: pystac_save(root, dest(), writer)),
+            "obstore put (ceiling)": rate(
+                lambda: obstore_put(objects, _prefixed(bucket, settings))
+            ),
+        },
     )
     ratio("pystac", ours, theirs)
     ratio("obstore put", ours, ceiling)
@@ -347,60 +350,47 @@ def copy_assets(
         source = HTTPStore.from_url(base, client_options={"allow_http": True})
         print("(c) to a folder")
         dest = numbered(str(tmp / f"out-{uuid.uuid4().hex[:6]}"))
-        ours, plain = side_by_side(
-            lambda: stacsift_mirror(on_disk, dest(), local, work, "all"),
-            lambda: obstore_copy(source, paths, _local(dest())),
-            total,
-            args.runs,
-        )
-        fewer = measure(  # the mirror's default per host: the plain copy at its best, too
-            "obstore copy, 8 at once",
-            "MB/s",
-            rate(lambda: obstore_copy(source, paths, _local(dest()), 8) / 1e6),
-            args.runs,
-        )
-        plain = max(plain, fewer)
-        whole = measure(
-            "stacsift, JSON by HTTP",
-            "MB/s",
-            rate(lambda: _mirrored(stacsift_mirror(url, dest(), local, work, "all"), total)),
-            args.runs,
-        )
-        other = None
+        contenders = {
+            "stacsift mirror": rate(
+                lambda: _mirrored(stacsift_mirror(on_disk, dest(), local, work, "all"), total)
+            ),
+            "obstore copy": rate(lambda: obstore_copy(source, paths, _local(dest())) / 1e6),
+            # the mirror's default per host: the plain copy at its best, too
+            "obstore copy, 8 at once": rate(
+                lambda: obstore_copy(source, paths, _local(dest()), 8) / 1e6
+            ),
+            "stacsift, JSON by HTTP": rate(
+                lambda: _mirrored(stacsift_mirror(url, dest(), local, work, "all"), total)
+            ),
+        }
         if STAC_ASSET.exists():
-            other = measure(
-                "stac-asset",
-                "MB/s",
-                lambda: megabytes / stac_asset_seconds(on_disk, Path(dest())),
-                args.runs,
-            )
+            contenders["stac-asset"] = lambda: megabytes / stac_asset_seconds(on_disk, Path(dest()))
         else:
             print("  stac-asset             n/a: `make bench-mirror` makes its virtualenv")
+        ours, plain, fewer, whole, *other = interleaved("MB/s", args.runs, contenders)
+        plain = max(plain, fewer)
         ratio("obstore copy", ours, plain)
         ratio("obstore copy (the mirror reading its JSON by HTTP too)", whole, plain)
-        ratio("stac-asset", ours, other)
+        ratio("stac-asset", ours, other[0] if other else None)
         print("(d) to S3 (moto)")
         with moto_bucket(tmp / "empty") as (bucket, settings, _):
             dest = numbered(f"s3://{bucket}")
-            ours, plain = side_by_side(
-                lambda: stacsift_mirror(on_disk, dest(), settings, work, "all"),
-                lambda: obstore_copy(source, paths, _prefixed(bucket, settings)),
-                total,
+            ours, plain = interleaved(
+                "MB/s",
                 args.s3_runs,
+                {
+                    "stacsift mirror": rate(
+                        lambda: _mirrored(
+                            stacsift_mirror(on_disk, dest(), settings, work, "all"), total
+                        )
+                    ),
+                    "obstore copy": rate(
+                        lambda: obstore_copy(source, paths, _prefixed(bucket, settings)) / 1e6
+                    ),
+                },
             )
         print("  stac-asset             n/a: it downloads to a local folder only")
         ratio("obstore copy", ours, plain)
-
-
-def side_by_side(
-    ours: Callable[[], int], plain: Callable[[], int], total: int, runs: int
-) -> tuple[float, float]:
-    """MB/s of a stacsift mirror (``ours``: objects written) and of a plain obstore copy
-    (``plain``: bytes copied) of the same ``total`` bytes of assets."""
-    return (
-        measure("stacsift mirror", "MB/s", rate(lambda: _mirrored(ours(), total)), runs),
-        measure("obstore copy", "MB/s", rate(lambda: plain() / 1e6), runs),
-    )
 
 
 def _mirrored(written: int, total: int) -> float:
