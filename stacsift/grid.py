@@ -23,6 +23,7 @@ from __future__ import annotations
 import calendar
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Literal
@@ -289,6 +290,17 @@ def month_of(micros: int) -> int | None:
     return (moment.tm_year - _EPOCH_YEAR) * 12 + moment.tm_mon - 1
 
 
+def month_within(month: int, low: int | None, high: int | None) -> bool:
+    """Whether ``month`` lies wholly within the interval [low, high] (None: open); not when
+    it is beyond the calendar's years."""
+    try:
+        return (low is None or month_start(month) >= low) and (
+            high is None or month_start(month + 1) - 1 <= high
+        )
+    except (ValueError, OverflowError):
+        return False
+
+
 @cache
 def month_start(month: int) -> int:
     """The first instant of ``month`` (epoch microseconds)."""
@@ -323,12 +335,13 @@ def _window_cells(bbox: Box) -> tuple[str, ...]:
     return tuple(term for term in item_terms(bbox) if term.startswith(level))
 
 
-def window_cover(cover: Cover, months: range, long: bool) -> Cover:
+def window_cover(cover: Cover, months: Iterable[int], long: bool) -> Cover:
     """The cell-month terms of the months ``months`` (and ``long`` ones) of a query's cover
     at :data:`WINDOW_DEPTH` (:func:`query_cover`): each cell keeps its kind."""
 
+    suffixes = [*(f"m{month}" for month in months), *([LONG] if long else [])]
+
     def terms(cells: list[str]) -> list[str]:
-        suffixes = [*(f"m{month}" for month in months), *([LONG] if long else [])]
         return [f"{cell}@{suffix}" for cell in cells for suffix in suffixes]
 
     sides = {checks: terms(cells) for checks, cells in cover.sides.items()}
@@ -351,12 +364,12 @@ def cell_shares(bbox: Box, depth: int) -> list[tuple[str, float]]:
     return shares
 
 
-def sharpest_depth(bbox: Box) -> int:
-    """The finest depth at which ``bbox`` touches at most :data:`MAX_ITEM_CELLS` cells."""
+def sharpest_depth(bbox: Box, most: int) -> int:
+    """The finest depth at which ``bbox`` touches at most ``most`` cells (else the coarsest)."""
     for depth in DEPTHS:
         x0, x1, y0, y1 = _span(bbox, depth)
         columns = x1 - x0 + 1 if bbox[0] <= bbox[2] else (2 << depth) - x0 + x1 + 1
-        if columns * (y1 - y0 + 1) <= MAX_ITEM_CELLS:
+        if columns * (y1 - y0 + 1) <= most:
             return depth
     return COARSEST
 

@@ -156,8 +156,8 @@ def object_clauses(
     ``prefilter`` is the pushed-down CQL2 filter. Further clauses (a page's cursor, a time
     window) are added beside these rather than around them: tantivy leads an intersection
     with its smallest clause only among clauses of one boolean query. ``window_box``: a time
-    window's clause holds the bbox (:mod:`stacsift.window`), so it is left out here, and a
-    datetime filter only checks the window's candidates by range clauses.
+    window's clause holds the bbox and the datetime filter (:mod:`stacsift.window`), so they
+    are left out here.
     """
     clauses: list[tuple[Occur, Query]] = []
     if prefilter is not None:
@@ -173,13 +173,12 @@ def object_clauses(
     bbox = None if window_box else _request_bbox(request)
     if bbox is not None:
         clauses.append((Occur.Must, translate.bbox_query(bbox, kind)))
-    if request.datetime is not None:
-        # Month terms pay off unless a bbox (or a window) leads and the exact clauses only
-        # check its hits.
+    if request.datetime is not None and not window_box:
+        # Month terms pay off unless a bbox leads and the exact clauses only check its hits.
         interval = translate.interval_query(
             *request.datetime,
             stats.time_bounds if stats is not None else None,
-            months=bbox is None and not window_box,
+            months=bbox is None,
             instants=stats is not None and stats.instants,
         )
         clauses.append((Occur.Must, interval))
@@ -343,7 +342,8 @@ def _windows(
         return None
     searcher = index.searcher()
     bbox = _request_bbox(request)
-    box = None if bbox is None else window.area(searcher, bbox)
+    instants = stats is not None and stats.instants
+    box = None if bbox is None else window.area(searcher, bbox, request.datetime, instants)
     if bbox is not None and box is None:
         return None
     alone = replace(request, collections=()) if window.distributes(request) else request

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import tantivy
@@ -49,6 +50,7 @@ MAX_MONTHS = 1_200  # the widest window, in months (as many terms)
 MAX_TERMS = 1_200  # the most terms of a window in a box (its months times its cells)
 MAX_DISTRIBUTED = 16  # collections a window is made for one by one
 COUNT_FILL = 1.25  # a counting window expected to hold this many times the count limit
+ESTIMATE_CELLS = 16  # the most cells whose items estimate those of a box
 
 Clause = tuple[Occur, Query]
 Search = Callable[[list[Clause], bool], tantivy.SearchResult]  # (window clauses, count)
@@ -77,14 +79,16 @@ def applies(request: SearchRequest, field: str | None) -> bool:
 
 @dataclass(frozen=True)
 class Area:
-    """A request's bbox as windows search it: its cover by the cells of cell-month terms, how
-    many items it is expected to hold (from the items in those cells and the share of each
-    cell inside the box) and how many items those cells hold."""
+    """A request's bbox (and datetime interval) as windows search it: its cover by the cells
+    of cell-month terms, how many items it is expected to hold and how many items those cells
+    hold (:func:`area`)."""
 
     bbox: Box
     cover: grid.Cover
     expected: float
     candidates: int
+    interval: translate.Interval | None = None
+    instants: bool = False  # every item is an instant: an interval is one range on start
 
     @property
     def cells(self) -> int:
@@ -99,19 +103,29 @@ class Area:
         return need * FILL * self.candidates < self.expected**2
 
     def clause(self, months: range, long: bool) -> Query:
-        return translate.window_box_query(self.bbox, self.cover, months, long)
+        return translate.window_box_query(
+            self.bbox, self.cover, months, long, self.interval, self.instants
+        )
 
 
-def area(searcher: tantivy.Searcher, bbox: Box) -> Area | None:
-    """The window ``Area`` of a query bbox (None when it has no cover). The items it holds
-    are estimated from the finest cells it touches few of, as if spread evenly in each."""
+def area(
+    searcher: tantivy.Searcher,
+    bbox: Box,
+    interval: translate.Interval | None = None,
+    instants: bool = False,
+) -> Area | None:
+    """The window ``Area`` of a query bbox (None when it has no cover), within a datetime
+    ``interval`` when given (then the window checks it: the caller leaves it out). The items
+    it holds are estimated from the finest cells it touches at most :data:`ESTIMATE_CELLS`
+    of, as if spread evenly in each (each cell's count is a lookup in every segment)."""
     cover = grid.query_cover(bbox, "", (grid.WINDOW_DEPTH,))
     if cover is None:
         return None
-    fine = grid.cell_shares(bbox, grid.sharpest_depth(bbox))
-    expected = sum(searcher.doc_freq(f.CELLS, cell) * share for cell, share in fine)
-    coarse = grid.cell_shares(bbox, grid.WINDOW_DEPTH)
-    return Area(bbox, cover, expected, sum(searcher.doc_freq(f.CELLS, c) for c, _ in coarse))
+    items = cache(lambda cell: searcher.doc_freq(f.CELLS, cell))
+    fine = grid.cell_shares(bbox, grid.sharpest_depth(bbox, ESTIMATE_CELLS))
+    expected = sum(items(cell) * share for cell, share in fine)
+    candidates = sum(items(cell) for cell, _ in grid.cell_shares(bbox, grid.WINDOW_DEPTH))
+    return Area(bbox, cover, expected, candidates, interval, instants)
 
 
 @dataclass(frozen=True)

@@ -179,23 +179,58 @@ def bbox_query(bbox: tuple[float, float, float, float], kind: str = f.TYPE_ITEM)
     return _constant(_covered(f.CELLS, cover, exact))
 
 
+Interval = tuple[int | None, int | None]
+
+
 def window_box_query(
-    bbox: tuple[float, float, float, float], cover: grid.Cover, months: range, long: bool
+    bbox: tuple[float, float, float, float],
+    cover: grid.Cover,
+    months: range,
+    long: bool,
+    interval: Interval | None = None,
+    instants: bool = False,
 ) -> Query:
     """Items of ``months`` (and, with ``long``, those posted in too many months) whose bbox
     intersects ``bbox``, from the cell-month terms of ``cover``, the box's cover at
-    :data:`grid.WINDOW_DEPTH`: checked as :func:`bbox_query` checks its cells."""
-    terms = grid.window_cover(cover, months, long)
-    return _constant(_covered(f.CELL_MONTHS, terms, _bbox_ranges(bbox)))
+    :data:`grid.WINDOW_DEPTH`: checked as :func:`bbox_query` checks its cells. Within a
+    datetime ``interval`` too: items of the months wholly inside it match it outright; the
+    others (and ``long`` ones) are checked by range clauses, as :func:`interval_query`'s
+    exact part does (``instants``: one range on ``start``)."""
+    exact = _bbox_ranges(bbox)
+    if interval is None:
+        return _constant(_covered(f.CELL_MONTHS, grid.window_cover(cover, months, long), exact))
+    inside = [m for m in months if grid.month_within(m, *interval)]
+    edge = [m for m in months if not grid.month_within(m, *interval)]
+    during = interval_query(*interval, months=False, instants=instants)
+    parts = []
+    if inside:
+        whole = _covered(f.CELL_MONTHS, grid.window_cover(cover, inside, False), exact)
+        parts.append((Occur.Should, whole))
+    if edge or long:
+        terms = grid.window_cover(cover, edge, long)
+        parts.append((Occur.Should, _covered(f.CELL_MONTHS, terms, exact, during)))
+    return _constant(Query.boolean_query(parts))
 
 
-def _covered(field: str, cover: grid.Cover, exact: Query) -> Query:
-    checked = Query.boolean_query([(Occur.Must, term_any(field, cover.edge)), (Occur.Must, exact)])
-    parts = [(Occur.Should, term_any(field, cover.inner))] if cover.inner else []
+def _covered(field: str, cover: grid.Cover, exact: Query, check: Query | None = None) -> Query:
+    """The objects of the cover's terms that pass their checks (and ``check``, when given)."""
+    also = [] if check is None else [(Occur.Must, check)]
+    checked = Query.boolean_query(
+        [(Occur.Must, term_any(field, cover.edge)), (Occur.Must, exact), *also]
+    )
+    parts = []
+    if cover.inner:
+        inner = term_any(field, cover.inner)
+        parts.append(
+            (Occur.Should, Query.boolean_query([(Occur.Must, inner), *also]) if also else inner)
+        )
     for checks, terms in cover.sides.items():
         clauses = [(Occur.Must, _side(side, value)) for side, value in checks]
         parts.append(
-            (Occur.Should, Query.boolean_query([(Occur.Must, term_any(field, terms)), *clauses]))
+            (
+                Occur.Should,
+                Query.boolean_query([(Occur.Must, term_any(field, terms)), *clauses, *also]),
+            )
         )
     if not parts:
         return checked
