@@ -20,6 +20,7 @@ from tantivy import FieldType, Occur, Query, SearchResult
 
 from stacsift import relevance, window
 from stacsift.errors import IndexFormatError, InvalidParameter, NotFound
+from stacsift.index import properties
 from stacsift.index import schema as f
 from stacsift.index.documents import document_key
 from stacsift.index.reader import OpenIndex
@@ -37,15 +38,13 @@ NATIVE_SORT = {
     "end_datetime": f.END,
     "id": f.ID,
     "collection": f.COLLECTION,
-    "gsd": f.GSD,
-    "eo:cloud_cover": f.CLOUD_COVER,
+    **properties.NUMERIC,
 }
 # The type of each sort field that a page can continue after (text ones continue by counting).
 NATIVE_TYPES = {
     f.START: FieldType.Integer,
     f.END: FieldType.Integer,
-    f.GSD: FieldType.Float,
-    f.CLOUD_COVER: FieldType.Float,
+    **dict.fromkeys(properties.NUMERIC.values(), FieldType.Float),
 }
 MAX_SCAN = 2_000  # candidates one request checks with the exact evaluator
 FIRST_SCAN = 4  # the first candidates asked for, per result a page needs

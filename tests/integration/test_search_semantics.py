@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -15,6 +16,8 @@ import shapely.geometry
 
 from index_builder.build import build_objects
 from index_builder.crawl import Crawled, CrawlReport
+from stacsift import search
+from stacsift.index import properties
 from stacsift.index.reader import IndexReader, OpenIndex
 from stacsift.query.params import SearchRequest, SortKey
 from stacsift.search import search_items
@@ -232,3 +235,48 @@ def test_title_matches_rank_first(tmp_path: Path) -> None:
     # THEN the title match comes first, and the other item not at all
     assert [f["id"] for f in ranked] == ["titled", "described"]
     assert {f["id"] for f in prefixed} == {"titled", "described"}
+
+
+@pytest.fixture(scope="module")
+def numbered(tmp_path_factory: pytest.TempPathFactory) -> OpenIndex:
+    """60 items with every numeric queryable of the index: distinct values, every fifth
+    missing, so a sort has one right order and a tail of missing values."""
+    work = tmp_path_factory.mktemp("numbered")
+    items = []
+    for n in range(60):
+        item = purpose_made(
+            f"n-{n:02d}", [float(n % 20), 0.0, n % 20 + 1.0, 1.0], "2020-01-01T00:00:00Z"
+        )
+        if n % 5:
+            value = (n * 37) % 61  # distinct, not in the order of the ids
+            item["properties"] |= {name: value + 0.5 for name in properties.NUMERIC}
+        items.append(item)
+    objects = [Crawled("Item", f"memory:{i['id']}", i) for i in items]
+    bucket = open_bucket(str(work / "root"), StoreSettings(), create=True)
+    build_objects(objects, ["memory"], bucket, CrawlReport(), work)
+    return IndexReader(bucket, work / "cache").current()
+
+
+@pytest.mark.parametrize("name", sorted(properties.NUMERIC))
+@pytest.mark.parametrize("descending", [False, True])
+def test_every_numeric_queryable_sorts_natively_past_the_scan_budget(
+    numbered: OpenIndex, name: str, descending: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a scan budget smaller than the matches (a sort in Python would be a 400)
+    monkeypatch.setattr(search, "MAX_SCAN", 10)
+    request_ = SearchRequest(sortby=(SortKey(name, descending),), limit=7)
+    # WHEN following the pages seven at a time
+    walked: list[dict[str, Any]] = []
+    while True:
+        page = search_items(numbered, request_)
+        walked += page.features
+        token = page.next_token()
+        if token is None:
+            break
+        request_ = replace(request_, token=token)
+    # THEN every item comes once, in the order of its value, the items without one last
+    values = [f["properties"].get(name) for f in walked]
+    present = [v for v in values if v is not None]
+    assert len(walked) == len({f["id"] for f in walked}) == 60
+    assert present == sorted(present, reverse=descending) and len(present) == 48
+    assert values[48:] == [None] * 12
