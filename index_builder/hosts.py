@@ -41,7 +41,9 @@ class HostLanes:
 
     def __init__(self, threads: int, per_host: int, name: str) -> None:
         self.per_host = max(per_host, 1)
-        self._pool = started_pool(max(threads, 1), name)
+        threads = max(threads, 1)
+        # as many as one origin can use, started now; more only once several origins are busy
+        self._pool = started_pool(min(threads, self.per_host), name, most=threads)
         self._lanes: dict[str, _Lane] = {}
         self._lock = threading.Lock()
 

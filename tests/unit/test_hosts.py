@@ -83,3 +83,21 @@ def test_shutdown_cancels_the_waiting_calls_and_waits_for_the_running_one() -> N
     stopper.join(10)
     assert running.result(timeout=0) == "a"
     assert gauge.most == {"a": 1}
+
+
+def test_threads_for_one_origin_start_up_front_and_more_only_when_another_is_busy() -> None:
+    def alive() -> int:
+        return sum(t.name.startswith("lanes-grow") for t in threading.enumerate())
+
+    gauge = Gauge()
+    lanes = HostLanes(threads=8, per_host=2, name="lanes-grow")
+    assert alive() == 2
+    busy = [lanes.submit(f"http://a.example/{n}", partial(gauge.call, "a")) for n in range(6)]
+    assert gauge.started.acquire(timeout=10) and gauge.started.acquire(timeout=10)
+    assert alive() == 2  # one origin never needs more than its two places
+    busy += [lanes.submit(f"s3://b/{n}", partial(gauge.call, "b")) for n in range(3)]
+    assert gauge.started.acquire(timeout=10) and gauge.started.acquire(timeout=10)
+    assert alive() == 4
+    gauge.release.set()
+    assert [f.result(timeout=10) for f in busy] == ["a"] * 6 + ["b"] * 3
+    lanes.shutdown()
