@@ -286,12 +286,12 @@ def _native(
         after = [(Occur.Must, _after(field, cursor.after, descending, complete))]
     # (made only when no window answers: the full query of a bbox costs more than a window's)
     clauses = cache(lambda: object_clauses(request, kind, stats, searcher, prefilter) + after)
-    windows = _windows(index, request, kind, field, stats, prefilter)
-    base = windows[1] + after if windows is not None else []
+    windows = _windows(index, request, kind, field, stats, prefilter, after)
+    base = windows[1] if windows is not None else clauses
 
     def search(extra: list[tuple[Occur, Query]] | None = None, count: bool = False) -> SearchResult:
         return searcher.search(
-            Query.boolean_query([*base, *extra] if extra else clauses()),
+            Query.boolean_query([*base(), *extra] if extra else clauses()),
             limit=request.limit + 1,
             count=count,
             order_by_field=field,
@@ -332,12 +332,15 @@ def _windows(
     field: str | None,
     stats: KindStats | None,
     prefilter: Query | None,
-) -> tuple[window.Area | None, list[tuple[Occur, Query]]] | None:
+    after: list[tuple[Occur, Query]] | None = None,
+) -> tuple[window.Area | None, Callable[[], list[tuple[Occur, Query]]]] | None:
     """Whether the request is searched in time windows (:mod:`stacsift.window`): the bbox a
-    window holds (when the request has one) and the clauses a window is added to, less what
-    the window holds (the bbox, or the collections it distributes); None when windows do not
-    apply."""
-    if field is None or kind != f.TYPE_ITEM or not window.applies(request, field):
+    window holds (when the request has one) and the clauses a window is added to (with
+    ``after``, made when first asked for), less what the window holds (the bbox, or the
+    collections it distributes); None when windows do not apply."""
+    if field is None or kind != f.TYPE_ITEM:
+        return None
+    if not window.applies(request, field, index.stats(kind)):
         return None
     searcher = index.searcher()
     bbox = _request_bbox(request)
@@ -346,7 +349,10 @@ def _windows(
     if bbox is not None and box is None:
         return None
     alone = replace(request, collections=()) if window.distributes(request) else request
-    return box, object_clauses(alone, kind, stats, searcher, prefilter, box is not None)
+    boxed = box is not None
+    return box, cache(
+        lambda: object_clauses(alone, kind, stats, searcher, prefilter, boxed) + (after or [])
+    )
 
 
 def _direct(
@@ -485,11 +491,10 @@ def _candidates(
     searcher = index.searcher()
     field, descending = order
     windows = _windows(index, request, kind, field, stats, prefilter)
-    base = windows[1] if windows is not None else []
 
     def search(budget: int, extra: list[tuple[Occur, Query]]) -> SearchResult:
         return searcher.search(
-            Query.boolean_query([*base, *extra]) if extra else query(),
+            Query.boolean_query([*windows[1](), *extra]) if windows and extra else query(),
             limit=budget,
             count=False,
             order_by_field=field,
