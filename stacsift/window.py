@@ -16,8 +16,10 @@ filter like ``gsd < 20``, or the cursor of a later page) only checks them.
 With a bbox (or an ``intersects`` geometry's bbox), the window is the union of cell-month
 terms (format 5, :func:`stacsift.grid.cell_month_terms`) of the box's cover by coarse cells,
 checked like the box's own cells (border cells by range clauses on the bounds they straddle,
-``big`` ones by all four), and it stands in for the box's clause: a union of cells beside a
-window would be enumerated whole by tantivy.
+``big`` ones by all four), and it stands in for the box's clause (and checks the request's
+datetime filter itself): a union of cells beside a window would be enumerated whole by
+tantivy. Such windows are only tried when they are expected to beat the full search
+(:meth:`Area.pays`).
 
 numberMatched: the generation's per-collection counts answer a search by collections alone;
 any other search counts its matches in windows too, exactly up to ``count_limit`` matches;
@@ -337,7 +339,7 @@ def _span(
     if first is None or last is None or oldest is None or newest is None or last < first:
         return None
     # (a few far-future values must not make every month look empty)
-    objects = stats.count if box is None else box.expected
+    objects = stats.count if box is None else max(box.expected, 1.0)
     per_month = objects / min(newest - oldest + 1, MAX_MONTHS)
     collections = request.collections if distributes(request) else ()
     return _Span(first, last, descending, per_month, collections, box)
