@@ -135,16 +135,19 @@ def query_cover(bbox: Box, prefix: str = "", depths: tuple[int, ...] = DEPTHS) -
     """
     if not all(map(math.isfinite, bbox)):
         return None
-    west, south, east, north = bbox
-    boxes = [bbox] if west <= east else [(west, south, 180.0, north), (-180.0, south, east, north)]
     cover = Cover([], [f"{prefix}{depths[0]}:{BIG}"])
-    for box in boxes:
-        clipped = _clip(box)
-        if clipped is not None:
-            _cover_box(clipped, prefix, cover, depths)
+    for box in _world_parts(bbox):
+        _cover_box(box, prefix, cover, depths)
         if len(cover.inner) + sum(map(len, cover.sides.values())) >= MAX_QUERY_TERMS:
             return None
     return cover
+
+
+def _world_parts(bbox: Box) -> list[Box]:
+    """A query bbox as boxes within the world: split at 180° when west > east, clipped."""
+    west, south, east, north = bbox
+    boxes = [bbox] if west <= east else [(west, south, 180.0, north), (-180.0, south, east, north)]
+    return [clipped for clipped in map(_clip, boxes) if clipped is not None]
 
 
 Rect = tuple[int, int, int, int]  # x0, x1, y0, y1 (inclusive; empty when x0 > x1 or y0 > y1)
@@ -351,11 +354,9 @@ def window_cover(cover: Cover, months: Iterable[int], long: bool) -> Cover:
 def cell_shares(bbox: Box, depth: int) -> list[tuple[str, float]]:
     """The cells at ``depth`` that a query bbox touches (item terms of ``cells``), each with
     the share of its area inside the box (across 180° when west > east)."""
-    west, south, east, north = bbox
-    boxes = [bbox] if west <= east else [(west, south, 180.0, north), (-180.0, south, east, north)]
     size = _size(depth)
     shares: list[tuple[str, float]] = []
-    for box in filter(None, map(_clip, boxes)):
+    for box in _world_parts(bbox):
         x0, x1, y0, y1 = _span(box, depth)
         for x in range(x0, x1 + 1):
             for y in range(y0, y1 + 1):
