@@ -304,6 +304,22 @@ def month_within(month: int, low: int | None, high: int | None) -> bool:
         return False
 
 
+DAY = 86_400_000_000  # microseconds
+
+
+def day_terms(start: int, end: int) -> list[str]:
+    """``s<day>`` and ``e<day>``: the days (since 1970-01-01) of an object's start and of its
+    end, each one term however long the object lasts; a window of days in the order of either
+    is the union of its days' terms of that side. None for an instant beyond the calendar."""
+    sides = (("s", day_of(start)), ("e", day_of(end)))
+    return [f"{side}{day}" for side, day in sides if day is not None]
+
+
+def day_of(micros: int) -> int | None:
+    """The day (since 1970-01-01) of an instant in epoch microseconds, when it has a month."""
+    return micros // DAY if month_of(micros) is not None else None
+
+
 @cache
 def month_start(month: int) -> int:
     """The first instant of ``month`` (epoch microseconds)."""

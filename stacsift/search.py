@@ -42,6 +42,7 @@ NATIVE_SORT = {
     "id": f.ID,
     "collection": f.COLLECTION,
     **properties.NUMERIC,
+    **properties.STRINGS,
 }
 # The type of each sort field that a page can continue after (text ones continue by counting).
 NATIVE_TYPES = {

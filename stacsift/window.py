@@ -1,13 +1,17 @@
 """Time-ordered pages of a big index without ranking every match.
 
 Ordering every match by datetime costs a pass over all of them (milliseconds at 200,000 items,
-tens at 2,000,000) although a page needs ten. Every object is posted in the calendar months its
-``[start, end]`` touches (``long`` when too many, :func:`stacsift.grid.month_terms`), so the
-newest (or oldest) few months' terms hold every object whose start (or end) lies in them.
-A page is searched within such a window at the wanted end of the index's time range: when the
-window's last needed result lies in the months the window holds completely, everything outside
-it sorts after, so the window gives exactly the page of the full search. Windows widen until
-one does; the caller falls back to the full search otherwise.
+tens at 2,000,000) although a page needs ten. Every object is posted under the day of its start
+and the day of its end (format 6, :func:`stacsift.grid.day_terms`), and in the calendar months
+its ``[start, end]`` touches (``long`` when too many, :func:`stacsift.grid.month_terms`), so the
+newest (or oldest) few days' terms of a side hold every object whose start (or end) lies in
+them; an index of format 5 has months only, and windows of months. A page is searched within
+such a window at the wanted end of the index's time range: when the window's last needed result
+lies in the units (days or months) the window holds completely, everything outside it sorts
+after, so the window gives exactly the page of the full search. Windows widen until one does;
+the caller falls back to the full search otherwise. (At 2,000,000 items over ten years a day
+holds about 550 items, a month 16,700: a window of months made a page check thousands of
+candidates for ten results.)
 
 The window is one more clause beside the request's own (never a query wrapped around them):
 tantivy then leads the intersection with the window's few postings, and a range clause (a
@@ -48,7 +52,8 @@ MIN_OBJECTS = 50_000  # below this a full search is as cheap (20,000 items: 0.2-
 WIDENINGS = 5
 WIDEN_BY = 4
 FILL = 2  # a first window expected to hold this many times the results a page needs
-MAX_MONTHS = 1_200  # the widest window, in months (as many terms)
+MAX_UNITS = 1_200  # the widest window, in days or months (as many terms)
+CENTURY_MONTHS, CENTURY_DAYS = 1_200, 36_525
 MAX_TERMS = 1_200  # the most terms of a window in a box (its months times its cells)
 MAX_DISTRIBUTED = 16  # collections a window is made for one by one
 COUNT_FILL = 1.25  # a counting window expected to hold this many times the count limit
@@ -138,17 +143,20 @@ def area(
 
 @dataclass(frozen=True)
 class _Span:
-    """The months a window may cover: ``first``…``last``, from the wanted end."""
+    """The time units a window may cover: ``first``…``last``, from the wanted end. Units are
+    days when ``side`` is set (the side of the day terms, ``s`` or ``e``: format 6, no box),
+    else months."""
 
     first: int
     last: int
     descending: bool
-    per_month: float  # objects of the index (in the area) per month of its time range
+    per_unit: float  # objects of the index (in the area) per unit of its time range
     collections: tuple[str, ...] = ()  # each gets a window of its own (:func:`distributes`)
     area: Area | None = None  # the bbox a window holds, by cell-month terms
+    side: str | None = None
 
-    def months(self, width: int, narrower: int = 0) -> range:
-        """The months of a window ``width`` wide, less those of one ``narrower``."""
+    def units(self, width: int, narrower: int = 0) -> range:
+        """The units of a window ``width`` wide, less those of one ``narrower``."""
         if self.descending:
             return range(self.last - width + 1, self.last - narrower + 1)
         return range(self.first + narrower, self.first + width)
@@ -158,13 +166,13 @@ class _Span:
         return self.last - self.first + 1
 
     def covers(self, width: int) -> bool:
-        """Whether a window ``width`` months wide holds everything (or is too wide to pay)."""
+        """Whether a window ``width`` units wide holds everything (or is too wide to pay)."""
         cells = 1 if self.area is None else self.area.cells
-        return width >= self.size or width > MAX_MONTHS or width * cells > MAX_TERMS
+        return width >= self.size or width > MAX_UNITS or width * cells > MAX_TERMS
 
-    def clause(self, months: range, long: bool = True) -> Clause:
-        """The window ``months`` as a clause (one per collection when distributed)."""
-        window = _months(months, long) if self.area is None else self.area.clause(months, long)
+    def clause(self, units: range, long: bool = True) -> Clause:
+        """The window ``units`` as a clause (one per collection when distributed)."""
+        window = self.posted(units, long) if self.area is None else self.area.clause(units, long)
         if not self.collections:
             return Occur.Must, window
         per_collection = [
@@ -173,12 +181,23 @@ class _Span:
         ]
         return Occur.Must, Query.boolean_query(per_collection)
 
-    def holds(self, key: object, months: range) -> bool:
-        """Whether every object whose sort value is ``key`` lies in the window ``months``."""
-        month = grid.month_of(key) if isinstance(key, int) else None
-        if month is None:
+    def posted(self, units: range, long: bool = True) -> Query:
+        """The objects posted in ``units`` (months: and those in too many to be posted,
+        ``long``; an object has one day term per side)."""
+        if self.side is not None:
+            return translate.term_any(f.DAYS, [f"{self.side}{day}" for day in units])
+        return _months(units, long)
+
+    def holds(self, key: object, units: range) -> bool:
+        """Whether every object whose sort value is ``key`` lies in the window ``units``."""
+        unit = _unit_of(self.side is not None)(key) if isinstance(key, int) else None
+        if unit is None:
             return False  # results lacking the field come last; the window has none of them
-        return month >= months[0] if self.descending else month <= months[-1]
+        return unit >= units[0] if self.descending else unit <= units[-1]
+
+
+def _unit_of(days: bool) -> Callable[[int], int | None]:
+    return grid.day_of if days else grid.month_of
 
 
 def windowed(
@@ -236,16 +255,16 @@ def _first(
     search: Search, span: _Span, asked: int, need: int, count: bool
 ) -> tuple[tantivy.SearchResult, int] | None:
     """The first window (and its width) that holds the ``asked`` results a search asks for, the
-    last of ``need`` from the wanted end; windows start at the months expected to hold twice
+    last of ``need`` from the wanted end; windows start at the units expected to hold twice
     ``need`` and widen up to :data:`WIDENINGS` times."""
-    width = max(1, math.ceil(need * FILL / span.per_month))
+    width = max(1, math.ceil(need * FILL / span.per_unit))
     for _ in range(WIDENINGS):
         if span.covers(width):
             return None
-        months = span.months(width)
-        result = search([span.clause(months)], count)
+        units = span.units(width)
+        result = search([span.clause(units)], count)
         hits = result.hits
-        if len(hits) >= asked and span.holds(hits[-1][0], months):
+        if len(hits) >= asked and span.holds(hits[-1][0], units):
             return result, width
         width *= WIDEN_BY
     return None
@@ -254,15 +273,15 @@ def _first(
 def counted(
     search: Search, count_all: Callable[[], int], stats: KindStats, count_limit: int
 ) -> Count:
-    """How many match, counted in windows of the newest months as for a windowed page
+    """How many match, counted in windows of the newest units as for a windowed page
     (``search`` counts with a window clause added); every match when windows do not pay."""
     span = _span(SearchRequest(), stats, f.START, True)
     if span is None:
         return Count(count_all())
-    width = max(1, math.ceil(count_limit * COUNT_FILL / span.per_month))
+    width = max(1, math.ceil(count_limit * COUNT_FILL / span.per_unit))
     if span.covers(width):
         return Count(count_all())
-    count = count_of(search([span.clause(span.months(width))], True))
+    count = count_of(search([span.clause(span.units(width))], True))
     return _counted(search, count_all, span, width, count, count_limit)
 
 
@@ -280,10 +299,10 @@ def _counted(
     count: int,
     count_limit: int,
 ) -> Count:
-    """The number of matches, ``count`` of them in the window ``width`` months wide: at least
+    """The number of matches, ``count`` of them in the window ``width`` units wide: at least
     ``count_limit`` once a window holds that many; exact when fewer match. The window is
-    widened to the months expected to hold the limit, counting only the objects of the months
-    it gains; when all months are not expected to hold the limit, every match is counted."""
+    widened to the units expected to hold the limit, counting only the objects of the units
+    it gains; when all units are not expected to hold the limit, every match is counted."""
     while count < count_limit:
         expected = count * span.size / width
         if expected < count_limit * FILL:
@@ -291,8 +310,9 @@ def _counted(
         wider = math.ceil(width * count_limit * COUNT_FILL / max(count, 1))
         if span.covers(wider):
             return Count(count_all())
-        counted = _months(span.months(width))  # LONG objects included: they count once
-        gained = [span.clause(span.months(wider, width), long=False), (Occur.MustNot, counted)]
+        gained = [span.clause(span.units(wider, width), long=False)]
+        if span.side is None:  # an object of several months (or LONG) counts once
+            gained.append((Occur.MustNot, span.posted(span.units(width))))
         count += count_of(search(gained, True))
         width = wider
     return Count(count_limit, at_least=True)
@@ -319,11 +339,11 @@ def _span(
     descending: bool,
     box: Area | None = None,
 ) -> _Span | None:
-    """The months of the index's time range of ``field`` that may hold the page: from the
-    cursor's month on a later page, and within the request's datetime interval (an object in
-    it starts before the interval's end and ends after its start; an instant is in it).
-    None when windows do not pay: the index is small, or the page lies after the results that
-    lack the field (none is in a window)."""
+    """The units (days, or months in a box or an index of format 5) of the index's time range
+    of ``field`` that may hold the page: from the cursor's unit on a later page, and within the
+    request's datetime interval (an object in it starts before the interval's end and ends
+    after its start; an instant is in it). None when windows do not pay: the index is small,
+    or the page lies after the results that lack the field (none is in a window)."""
     bounds = stats.span(field)
     after = request.cursor.after
     if bounds is None or not isinstance(after, int | None) or stats.count < MIN_OBJECTS:
@@ -334,15 +354,18 @@ def _span(
     lowers = [bounds[0], *([low] if low is not None and ends else [])]
     if after is not None:
         (uppers if descending else lowers).append(after)
-    first, last = grid.month_of(max(lowers)), grid.month_of(min(uppers))
-    oldest, newest = grid.month_of(bounds[0]), grid.month_of(bounds[1])
+    days = box is None and f.present(f.DAYS)
+    unit_of = _unit_of(days)
+    first, last = unit_of(max(lowers)), unit_of(min(uppers))
+    oldest, newest = unit_of(bounds[0]), unit_of(bounds[1])
     if first is None or last is None or oldest is None or newest is None or last < first:
         return None
-    # (a few far-future values must not make every month look empty)
+    # (a few far-future values must not make every unit look empty)
     objects = stats.count if box is None else max(box.expected, 1.0)
-    per_month = objects / min(newest - oldest + 1, MAX_MONTHS)
+    per_unit = objects / min(newest - oldest + 1, CENTURY_DAYS if days else CENTURY_MONTHS)
     collections = request.collections if distributes(request) else ()
-    return _Span(first, last, descending, per_month, collections, box)
+    side = ("s" if field == f.START else "e") if days else None
+    return _Span(first, last, descending, per_unit, collections, box, side)
 
 
 def count_of(result: tantivy.SearchResult) -> int:

@@ -51,6 +51,7 @@ class Document:
     bbox: tuple[float, float, float, float] | None
     json: bytes
     numbers: tuple[tuple[str, float], ...] = ()
+    strings: tuple[tuple[str, str], ...] = ()  # properties.strings: sortable text values
     has: tuple[str, ...] = ()  # properties.terms: the properties an item has
     props: tuple[str, ...] = ()  # and its string and boolean values
     href: str = ""
@@ -88,14 +89,15 @@ class Document:
             f.END: self.end,
             f.JSON: self.json,
             f.MONTHS: grid.month_terms(self.start, self.end),
+            f.DAYS: grid.day_terms(self.start, self.end),
         }
         if self.bbox is not None:
             values[f.XMIN], values[f.YMIN], values[f.XMAX], values[f.YMAX] = self.bbox
             values[f.CELLS] = grid.item_terms(self.bbox, grid.cell_prefix(self.kind))
             if self.kind == f.TYPE_ITEM:
                 values[f.CELL_MONTHS] = grid.cell_month_terms(self.bbox, self.start, self.end)
-        for name, number in self.numbers:
-            values[name] = number
+        for name, value in (*self.numbers, *self.strings):
+            values[name] = value
         if self.has:
             values[f.HAS] = list(self.has)
         if self.props:
@@ -222,6 +224,7 @@ def _item_document(item: dict[str, Any], item_id: str, href: str) -> Document:
         bbox=item_bbox(item),
         json=orjson.dumps(item),
         numbers=properties.numbers(props),
+        strings=properties.strings(props),
         has=tuple(has),
         props=tuple(values),
         href=href,

@@ -10,6 +10,9 @@ The rule (format 4):
   own (<, <=, >, >=, BETWEEN, =, sortby). A numeric property not listed is filtered by the
   exact evaluator over a bounded scan.
 
+- The string properties of :data:`STRINGS` (format 6) are text fast fields too, for sortby:
+  tantivy orders them by their bytes, as Python orders ``str``.
+
 A property value of another type (arrays, objects, numbers outside the list) is not in the
 index; filters on it fall back to the evaluator. See docs/search.md for the size this costs.
 """
@@ -38,6 +41,20 @@ NUMERIC = {
     "sat:absolute_orbit": "absolute_orbit",
     "proj:epsg": "epsg",
 }
+
+
+# STAC string properties kept as fast fields (sortby), and their field names.
+STRINGS = dict(zip(f.STRING_FIELDS, f.STRING_FIELDS, strict=True))
+
+
+def strings(props: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The :data:`STRINGS` properties that are strings of at most :data:`MAX_VALUE_CHARS`."""
+    found = []
+    for name, field_name in STRINGS.items():
+        value = props.get(name)
+        if isinstance(value, str) and len(value) <= MAX_VALUE_CHARS:
+            found.append((field_name, value))
+    return tuple(found)
 
 
 def numbers(props: dict[str, Any]) -> tuple[tuple[str, float], ...]:

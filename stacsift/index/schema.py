@@ -12,8 +12,12 @@ Filters are fast fields: a bbox is checked by four range clauses on ``xmin``/``y
 ``months`` hold the quadtree cells and calendar months an object touches
 (:mod:`stacsift.grid`), so that most candidates need no range check at all, and
 ``cell_months`` (items only, format 5) each coarse cell with each month, so that a time
-window inside a box is a few short postings (:mod:`stacsift.window`).
-Common queryables (``gsd``, ``eo:cloud_cover``) are fast fields too, for filters and sorting.
+window inside a box is a few short postings (:mod:`stacsift.window`); ``days`` (format 6) the
+day of an object's start and the day of its end, so that a window without a box holds a few
+hundred objects of a big index rather than a month's tens of thousands.
+Common queryables (``gsd``, ``eo:cloud_cover``) are fast fields too, for filters and sorting,
+and so are common string properties (``platform``, ``constellation``, ``mission``; format 6)
+for sorting.
 The STAC JSON itself is a stored bytes field, so a page of results needs no second store;
 ``href`` keeps where the object was crawled from (served as its ``canonical`` link).
 ``state`` records what a build compared (source, key, content digest); ``origin`` records the
@@ -33,7 +37,7 @@ import tantivy
 from stacsift.errors import IndexFormatError
 
 # Bumped whenever the schema or its meaning changes; readers refuse other versions.
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 TANTIVY_VERSION = "0.27.0"
 
 # Field names, shared by the document builder and the query translator.
@@ -50,6 +54,7 @@ XMIN, YMIN, XMAX, YMAX = "xmin", "ymin", "xmax", "ymax"
 CELLS = "cells"
 MONTHS = "months"
 CELL_MONTHS = "cell_months"
+DAYS = "days"
 STATE = "state"
 ORIGIN = "origin"
 GSD = "gsd"
@@ -74,6 +79,9 @@ NUMERIC_FIELDS = (
     "epsg",
 )
 
+# Fast fields of common string properties, for sortby (format 6; filters use ``props`` terms).
+STRING_FIELDS = ("platform", "constellation", "mission")
+
 TYPE_ITEM = "item"
 TYPE_COLLECTION = "collection"
 TYPE_CATALOG = "catalog"  # browsed through the hierarchy (stacsift.hierarchy), never searched
@@ -83,6 +91,7 @@ TYPE_CATALOG = "catalog"  # browsed through the hierarchy (stacsift.hierarchy), 
 ADDED_IN = {
     **dict.fromkeys((TITLE, PROPS, HAS, ORIGIN, *NUMERIC_FIELDS[2:]), 4),
     CELL_MONTHS: 5,
+    **dict.fromkeys((DAYS, *STRING_FIELDS), 6),
 }
 
 
@@ -94,7 +103,7 @@ def build_schema(version: int = FORMAT_VERSION) -> tantivy.Schema:
         return ADDED_IN.get(name, 0) <= version
 
     # Exact values are only ever matched, never scored or phrased: no frequencies, no positions.
-    for raw in (KEY, TYPE, ID, COLLECTION):
+    for raw in filter(wanted, (KEY, TYPE, ID, COLLECTION, *STRING_FIELDS)):
         builder.add_text_field(raw, tokenizer_name="raw", fast=True, index_option="basic")
     builder.add_text_field(TEXT, tokenizer_name="en_stem")
     if wanted(TITLE):
@@ -108,7 +117,7 @@ def build_schema(version: int = FORMAT_VERSION) -> tantivy.Schema:
     for number in (XMIN, YMIN, XMAX, YMAX, *NUMERIC_FIELDS):
         if wanted(number):
             builder.add_float_field(number, indexed=False, fast=True)
-    for terms in (CELLS, MONTHS, PROPS, HAS, STATE, ORIGIN, CELL_MONTHS):
+    for terms in (CELLS, MONTHS, PROPS, HAS, STATE, ORIGIN, CELL_MONTHS, DAYS):
         if wanted(terms):
             builder.add_text_field(terms, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(HREF, stored=True, tokenizer_name="raw", index_option="basic")
@@ -131,7 +140,7 @@ def check_tantivy(installed: str | None = None) -> None:
 # Readers open this format and the ones before, so that functions and indexes roll out in
 # either order (quickwit's "footer trailer rollout"); writers write FORMAT_VERSION, or an
 # older one for tests (``stacsift build --format 4``).
-READABLE_FORMATS = (3, 4, 5)
+READABLE_FORMATS = (3, 4, 5, 6)
 SCHEMAS = {version: build_schema(version) for version in READABLE_FORMATS}
 SCHEMA = SCHEMAS[FORMAT_VERSION]
 _ACTIVE: ContextVar[int] = ContextVar("stacsift_index_format", default=FORMAT_VERSION)

@@ -1,6 +1,6 @@
 """The outputs that define an index format, pinned per ``FORMAT_VERSION``: the tantivy schema
-as written to disk, the cell terms of bboxes, the month terms of intervals and (format 5) the
-cell-month terms of both.
+as written to disk, the cell terms of bboxes, the month terms of intervals, (format 5) the
+cell-month terms of both and (format 6) the day terms of intervals.
 
 A change to any of them changes what old indexes mean, so it must come with a new format
 version (and readers of the previous one). Regenerate the files on purpose only:
@@ -79,6 +79,11 @@ def current(version: int) -> dict[str, Any]:
             )
             for box in BOXES
             for start, end in CELL_MONTH_INTERVALS
+        }
+    if schema.ADDED_IN[schema.DAYS] <= version:
+        outputs["days"] = {
+            f"{start}/{end}": grid.day_terms(_micros(start), _micros(end))
+            for start, end in INTERVALS
         }
     return outputs
 
