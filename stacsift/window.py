@@ -52,7 +52,11 @@ MIN_OBJECTS = 50_000  # below this a full search is as cheap (20,000 items: 0.2-
 WIDENINGS = 5
 WIDEN_BY = 4
 FILL = 2  # a first window expected to hold this many times the results a page needs
-MAX_UNITS = 1_200  # the widest window, in days or months (as many terms)
+MAX_MONTHS = 1_200  # the widest window of months (as many terms)
+# Windows are of days when the first is expected to hold a page in at most FIRST_DAYS days (so
+# that its widenings stay within MAX_DAYS terms), else of months.
+FIRST_DAYS = 7
+MAX_DAYS = FIRST_DAYS * WIDEN_BY ** (WIDENINGS - 1)
 CENTURY_MONTHS, CENTURY_DAYS = 1_200, 36_525
 MAX_TERMS = 1_200  # the most terms of a window in a box (its months times its cells)
 MAX_DISTRIBUTED = 16  # collections a window is made for one by one
@@ -168,7 +172,8 @@ class _Span:
     def covers(self, width: int) -> bool:
         """Whether a window ``width`` units wide holds everything (or is too wide to pay)."""
         cells = 1 if self.area is None else self.area.cells
-        return width >= self.size or width > MAX_UNITS or width * cells > MAX_TERMS
+        most = MAX_DAYS if self.side is not None else MAX_MONTHS
+        return width >= self.size or width > most or width * cells > MAX_TERMS
 
     def clause(self, units: range, long: bool = True) -> Clause:
         """The window ``units`` as a clause (one per collection when distributed)."""
@@ -218,9 +223,9 @@ def windowed(
     page's, or per-collection counts). ``box``: the request's bbox, which the window then
     holds (the caller leaves it out of its clauses).
     """
-    span = _span(request, stats, *order, box)
     need = request.cursor.skip + request.limit + 1
     counts = need if known is not None else max(need, count_limit)  # results windows find
+    span = _span(request, stats, *order, box, counts)
     if span is None or not _pays(span, counts):
         return None
     found = _first(search, span, request.limit + 1, need, known is None)
@@ -243,8 +248,8 @@ def scanned(
 ) -> Hits | None:
     """The first ``budget`` candidates (after the cursor's skip) of a scan, from a window, or
     None to search everything: as :func:`windowed`, when ``search`` asks for ``budget``."""
-    span = _span(request, stats, *order, box)
     need = request.cursor.skip + budget
+    span = _span(request, stats, *order, box, need)
     if span is None or not _pays(span, need):
         return None
     found = _first(search, span, budget, need, False)
@@ -275,7 +280,7 @@ def counted(
 ) -> Count:
     """How many match, counted in windows of the newest units as for a windowed page
     (``search`` counts with a window clause added); every match when windows do not pay."""
-    span = _span(SearchRequest(), stats, f.START, True)
+    span = _span(SearchRequest(), stats, f.START, True, None, count_limit)
     if span is None:
         return Count(count_all())
     width = max(1, math.ceil(count_limit * COUNT_FILL / span.per_unit))
@@ -337,10 +342,12 @@ def _span(
     stats: KindStats,
     field: str,
     descending: bool,
-    box: Area | None = None,
+    box: Area | None,
+    need: int,
 ) -> _Span | None:
-    """The units (days, or months in a box or an index of format 5) of the index's time range
-    of ``field`` that may hold the page: from the cursor's unit on a later page, and within the
+    """The units (days, or months: in a box, on an index of format 5, or when ``need`` results
+    take more than :data:`FIRST_DAYS`) of the index's time range of ``field`` that may hold
+    the page: from the cursor's unit on a later page, and within the
     request's datetime interval (an object in it starts before the interval's end and ends
     after its start; an instant is in it). None when windows do not pay: the index is small,
     or the page lies after the results that lack the field (none is in a window)."""
@@ -354,7 +361,7 @@ def _span(
     lowers = [bounds[0], *([low] if low is not None and ends else [])]
     if after is not None:
         (uppers if descending else lowers).append(after)
-    days = box is None and f.present(f.DAYS)
+    days = box is None and f.present(f.DAYS) and _in_days(stats.count, bounds, need)
     unit_of = _unit_of(days)
     first, last = unit_of(max(lowers)), unit_of(min(uppers))
     oldest, newest = unit_of(bounds[0]), unit_of(bounds[1])
@@ -366,6 +373,12 @@ def _span(
     collections = request.collections if distributes(request) else ()
     side = ("s" if field == f.START else "e") if days else None
     return _Span(first, last, descending, per_unit, collections, box, side)
+
+
+def _in_days(objects: int, bounds: tuple[int, int], need: int) -> bool:
+    """Whether the first window is expected to hold ``need`` results within FIRST_DAYS days."""
+    days = (bounds[1] - bounds[0]) // grid.DAY + 1
+    return need * FILL * min(days, CENTURY_DAYS) <= FIRST_DAYS * objects
 
 
 def count_of(result: tantivy.SearchResult) -> int:

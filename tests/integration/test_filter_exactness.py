@@ -281,20 +281,25 @@ WINDOWED = [
 ]
 
 
-@pytest.mark.parametrize("first", WINDOWED)
+# each in windows of months; those without a box in windows of days (format 6) too
+IN_UNITS = [(r, False) for r in WINDOWED] + [(r, True) for r in WINDOWED if r.bbox is None]
+
+
+@pytest.mark.parametrize(("first", "days"), IN_UNITS)
 @pytest.mark.parametrize("instants", [False, True])
 def test_windows_give_the_pages_and_counts_of_a_full_search(
     index: OpenIndex,
     instant_index: OpenIndex,
     monkeypatch: pytest.MonkeyPatch,
     first: SearchRequest,
+    days: bool,
     instants: bool,
 ) -> None:
     # GIVEN a filtered search ordered by time, with pages deep enough to span several months
     searched = instant_index if instants else index
     request = replace(first, limit=25)
     full = _pages(searched, request, 10_000)
-    answered = windows_on_small_indexes(monkeypatch)
+    answered = windows_on_small_indexes(monkeypatch, days=days)
     # WHEN it is searched in time windows, counting all matches or only up to a limit
     windowed = _pages(searched, request, 10_000)
     limited = _pages(searched, request, 40)

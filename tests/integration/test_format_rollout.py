@@ -62,7 +62,10 @@ def test_older_formats_answer_like_the_current_one(
     formats: dict[int, OpenIndex], version: int, request_: SearchRequest
 ) -> None:
     old, new = formats[version], formats[schema.FORMAT_VERSION]
-    assert (old.manifest.format_version, new.manifest.format_version) == (version, 5)
+    assert (old.manifest.format_version, new.manifest.format_version) == (
+        version,
+        schema.FORMAT_VERSION,
+    )
     on_old, on_new = search_items(old, request_), search_items(new, request_)
     assert {h["id"] for h in on_old.features} == {h["id"] for h in on_new.features}
     assert on_old.matched in (on_new.matched, None)
@@ -106,6 +109,29 @@ def test_format_4_answers_boxes_without_cell_month_windows(
     assert answered == []  # the full search answered every page
     on_new = _paged(formats[5], request_)
     # THEN windows answered on format 5, and both give the same items in the same time order
+    assert any(answered)
+    assert [t for t, _ in on_old] == [t for t, _ in on_new]
+    assert {i for _, i in on_old} == {i for _, i in on_new}
+    assert len(on_old) > 50
+
+
+TIMED = [
+    SearchRequest(limit=7),
+    SearchRequest(sortby=(SortKey("end_datetime"),), filter=_filter("gsd < 1"), limit=7),
+]
+
+
+@pytest.mark.parametrize("request_", TIMED, ids=lambda r: repr(r)[:60])
+def test_format_5_answers_without_day_windows(
+    formats: dict[int, OpenIndex], monkeypatch: pytest.MonkeyPatch, request_: SearchRequest
+) -> None:
+    # GIVEN windows of days only (those of months never answer)
+    answered = windows_on_small_indexes(monkeypatch, days=True)
+    # WHEN a format-5 index (no day terms) and a format-6 one page in time order
+    on_old = _paged(formats[5], request_)
+    assert not any(answered)  # the full search answered every page
+    on_new = _paged(formats[6], request_)
+    # THEN windows of days answered on format 6, and both give the same items in the same order
     assert any(answered)
     assert [t for t, _ in on_old] == [t for t, _ in on_new]
     assert {i for _, i in on_old} == {i for _, i in on_new}

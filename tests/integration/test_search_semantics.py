@@ -239,8 +239,9 @@ def test_title_matches_rank_first(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def numbered(tmp_path_factory: pytest.TempPathFactory) -> OpenIndex:
-    """60 items with every numeric queryable of the index: distinct values, every fifth
-    missing, so a sort has one right order and a tail of missing values."""
+    """60 items with every numeric and string queryable the index sorts: distinct values,
+    every fifth missing, so a sort has one right order and a tail of missing values (strings
+    in upper and lower case and with accents, which sort by code point)."""
     work = tmp_path_factory.mktemp("numbered")
     items = []
     for n in range(60):
@@ -250,6 +251,8 @@ def numbered(tmp_path_factory: pytest.TempPathFactory) -> OpenIndex:
         if n % 5:
             value = (n * 37) % 61  # distinct, not in the order of the ids
             item["properties"] |= {name: value + 0.5 for name in properties.NUMERIC}
+            text = f"{('Sat', 'sat', 'sät')[value % 3]}-{value:02d}"
+            item["properties"] |= dict.fromkeys(properties.STRINGS, text)
         items.append(item)
     objects = [Crawled("Item", f"memory:{i['id']}", i) for i in items]
     bucket = open_bucket(str(work / "root"), StoreSettings(), create=True)
@@ -257,9 +260,9 @@ def numbered(tmp_path_factory: pytest.TempPathFactory) -> OpenIndex:
     return IndexReader(bucket, work / "cache").current()
 
 
-@pytest.mark.parametrize("name", sorted(properties.NUMERIC))
+@pytest.mark.parametrize("name", sorted({**properties.NUMERIC, **properties.STRINGS}))
 @pytest.mark.parametrize("descending", [False, True])
-def test_every_numeric_queryable_sorts_natively_past_the_scan_budget(
+def test_every_sortable_queryable_sorts_natively_past_the_scan_budget(
     numbered: OpenIndex, name: str, descending: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN a scan budget smaller than the matches (a sort in Python would be a 400)
