@@ -2,11 +2,13 @@
 same GeoParquet table (filter and spatial classes) and whoosh (text).
 
 Prints, for each size: index bytes per item; warm p50/p99 per query class in-process (the
-Lambda handler on API Gateway v2 events) and over HTTP through ``stacsift serve`` (keep-alive);
-DuckDB's p50 for the classes it can answer; each class's p50 as a multiple of the first size's;
-cold start (a fresh process to its first answer, index downloaded from a moto S3 server, up to
-200,000 items) and the search handler's import time. Indexes are cached in ``.cache/bench``
-(:mod:`bench.corpus`). Usage: ``python -m bench.search [--sizes 20000,200000,2000000]``.
+Lambda handler on API Gateway v2 events) and over HTTP through ``stacsift serve`` (keep-alive),
+called in turn for every sample so that the machine's changing load reaches both alike, and
+the median of each sample's HTTP wall time less its in-process one; DuckDB's p50 for the
+classes it can answer; each class's p50 as a multiple of the first size's; cold start (a fresh
+process to its first answer, index downloaded from a moto S3 server, up to 200,000 items) and
+the search handler's import time. Indexes are cached in ``.cache/bench`` (:mod:`bench.corpus`).
+Usage: ``python -m bench.search [--sizes 20000,200000,2000000]``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -74,6 +77,7 @@ DUCKDB = {
     ],
 }
 Call = Callable[[str, str, bytes], dict[str, Any]]
+Times = dict[str, tuple[list[float], list[float]]]  # class: (wall, CPU) seconds per sample
 
 
 def _request(query: GET | dict[str, Any]) -> tuple[str, str, bytes]:
@@ -93,25 +97,31 @@ def _deep_target(call: Call, query: GET | dict[str, Any], page: int = 100) -> st
     return target
 
 
-def measure(call: Call, repeats: int) -> dict[str, tuple[list[float], list[float]]]:
-    """(wall-clock, CPU) seconds per query class, calling ``call`` on API requests."""
-    times: dict[str, tuple[list[float], list[float]]] = {}
+def measure(calls: dict[str, Call], repeats: int) -> dict[str, Times]:
+    """(wall-clock, CPU) seconds per contender and query class. Each sample calls every
+    contender once, in turn, on the same request."""
+    times: dict[str, Times] = {who: {} for who in calls}
+    first = next(iter(calls.values()))
     for name, queries in QUERIES.items():
-        walls: list[float] = []
-        cpus: list[float] = []
+        for who in calls:
+            times[who][name] = ([], [])
         for query in queries:
             if name == "page 100":
-                method, target, body = "GET", _deep_target(call, query), b""
+                method, target, body = "GET", _deep_target(first, query), b""
             else:
                 method, target, body = _request(query)
-            wall, cpu = timed(_bound(call, method, target, body), repeats)
-            walls += wall
-            cpus += cpu
-        times[name] = walls, cpus
+            bound = {who: _bound(call, method, target, body) for who, call in calls.items()}
+            for fn in bound.values():
+                samples(fn, 0)  # warm up
+            for _ in range(repeats):
+                for who, fn in bound.items():
+                    wall, cpu = timed(fn, 1, warmup=0)
+                    times[who][name][0].extend(wall)
+                    times[who][name][1].extend(cpu)
     return times
 
 
-def in_process(root: Path, work: Path) -> dict[str, tuple[list[float], list[float]]]:
+def in_process(root: Path, work: Path) -> Call:
     handle = make_handler(SearchSettings(root=str(root), cache_dir=work / "cache-inproc"))
     context = LocalContext(aws_request_id="bench")
 
@@ -122,14 +132,16 @@ def in_process(root: Path, work: Path) -> dict[str, tuple[list[float], list[floa
         parsed: dict[str, Any] = orjson.loads(response["body"])
         return parsed
 
-    return measure(call, REPEATS)
+    return call
 
 
 def _bound(fn: Callable[..., object], *args: object) -> Callable[[], object]:
     return lambda: fn(*args)
 
 
-def over_http(root: Path, work: Path) -> dict[str, tuple[list[float], list[float]]]:
+@contextmanager
+def over_http(root: Path, work: Path) -> Iterator[Call]:
+    """Calls to ``stacsift serve`` in its own process, on one keep-alive connection."""
     port = free_port()
     serve = [sys.executable, "-m", "stacsift_cli.main", "serve", "--root", str(root)]
     command = [*serve, "--port", str(port), "--cache-dir", str(work / "cache-http")]
@@ -148,14 +160,14 @@ def over_http(root: Path, work: Path) -> dict[str, tuple[list[float], list[float
             parsed: dict[str, Any] = orjson.loads(data)
             return parsed
 
-        return measure(call, REPEATS // 2)
+        yield call
 
 
-def duckdb_times(root: Path) -> dict[str, tuple[list[float], list[float]]]:
+def duckdb_times(root: Path) -> Times:
     """DuckDB over the GeoParquet parts the manifest lists, per class it can answer (its CPU
     time counts every thread DuckDB runs)."""
     connect = baselines.duckdb_connection(root)
-    times: dict[str, tuple[list[float], list[float]]] = {}
+    times: Times = {}
     for name, wheres in DUCKDB.items():
         walls: list[float] = []
         cpus: list[float] = []
@@ -179,16 +191,18 @@ def index_size(root: Path, count: int) -> None:
     )
 
 
-Figures = dict[str, dict[str, tuple[list[float], list[float]]]]
+Figures = dict[str, Times]
 
 
 def report(figures: Figures, first: dict[str, float]) -> None:
-    """One line per class: in-process wall p50/p99 and CPU p50, HTTP wall p50/p99, DuckDB wall
-    and CPU p50, and the in-process CPU p50 as a multiple of the first size's (CPU time, as
-    the machine may be busy with other work)."""
+    """One line per class: in-process wall p50/p99 and CPU p50, HTTP wall p50/p99, the median
+    of HTTP less in-process wall per sample, DuckDB wall and CPU p50, and the in-process CPU
+    p50 as a multiple of the first size's (CPU time, as the machine may be busy with other
+    work)."""
     print(
         f"  {'class':16s} {'in-process wall p50/p99':>24s} {'CPU p50':>8s} "
-        f"{'HTTP wall p50/p99':>18s} {'DuckDB wall/CPU p50':>20s} {'CPU x first':>11s}   (ms)"
+        f"{'HTTP wall p50/p99':>18s} {'HTTP-in':>7s} {'DuckDB wall/CPU p50':>20s} "
+        f"{'CPU x first':>11s}   (ms)"
     )
     for name in QUERIES:
         wall, cpu = figures["in-process"][name]
@@ -202,10 +216,11 @@ def report(figures: Figures, first: dict[str, float]) -> None:
             else f"{percentile(duck[0], 0.5) * 1e3:9.2f} /{percentile(duck[1], 0.5) * 1e3:8.2f}"
         )
         wall50, wall99 = percentile(wall, 0.5) * 1e3, percentile(wall, 0.99) * 1e3
+        extra = median([h - w for h, w in zip(http_wall, wall, strict=True)]) * 1e3
         print(
             f"  {name:16s} {wall50:12.2f} /{wall99:9.2f} "
             f"{p50 * 1e3:8.2f} {percentile(http_wall, 0.5) * 1e3:8.2f} /"
-            f"{percentile(http_wall, 0.99) * 1e3:8.2f} {duck_text:>20s} "
+            f"{percentile(http_wall, 0.99) * 1e3:8.2f} {extra:7.2f} {duck_text:>20s} "
             f"{p50 / first[name] if first[name] else 0:10.1f}x"
         )
 
@@ -285,11 +300,9 @@ def main() -> None:
         index_size(root, count)
         with tempfile.TemporaryDirectory(prefix="stacsift-bench-") as tmp:
             work = Path(tmp)
-            figures = {
-                "in-process": in_process(root, work),
-                "http": over_http(root, work),
-                "duckdb": duckdb_times(root),
-            }
+            with over_http(root, work) as http:
+                figures = measure({"in-process": in_process(root, work), "http": http}, REPEATS)
+            figures["duckdb"] = duckdb_times(root)
             report(figures, first)
             if not args.no_whoosh:
                 run_baselines(count, root, work)
