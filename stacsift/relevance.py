@@ -4,9 +4,11 @@ A free-text search matches an item directly (a word or phrase in its text) or th
 collection (the collection's words, at score 0: :func:`stacsift.search._in_matching_collections`).
 For a disjunction of words and phrases, items found only through their collection score 0, below
 every direct match (BM25 scores are positive), and the direct matches keep their scores. So when
-the direct matches alone fill the page, the page is theirs: one disjunction of term queries, which
-tantivy ranks without visiting every match (block-max WAND), and without the clause that leaves
-out collections and catalogs (there are few; their hits are dropped here instead).
+the direct matches alone fill the page, the page is theirs: one disjunction of term queries,
+without the widening aggregation and without the clause that leaves out collections and
+catalogs (there are few; their hits are dropped here instead). tantivy still scores every match:
+tantivy-py 0.27 collects top documents through a ``MultiCollector``, which never takes tantivy's
+pruning path (block-max WAND), so a relevance page costs time in proportion to its matches.
 
 numberMatched is counted in time windows like a time-ordered page's (:mod:`stacsift.window`):
 the items matching one of the words directly, up to the count limit, are a lower bound.
