@@ -105,6 +105,7 @@ class Area:
     candidates: int
     interval: translate.Interval | None = None
     instants: bool = False  # every item is an instant: an interval is one range on start
+    long: bool = True  # some item of the cover's cells is posted in too many months
 
     @property
     def cells(self) -> int:
@@ -121,7 +122,7 @@ class Area:
 
     def clause(self, months: range, long: bool) -> Query:
         return translate.window_box_query(
-            self.bbox, self.cover, months, long, self.interval, self.instants
+            self.bbox, self.cover, months, long and self.long, self.interval, self.instants
         )
 
 
@@ -134,7 +135,9 @@ def area(
     """The window ``Area`` of a query bbox (None when it has no cover), within a datetime
     ``interval`` when given (then the window checks it: the caller leaves it out). The items
     it holds are estimated from the finest cells it touches at most :data:`ESTIMATE_CELLS`
-    of, as if spread evenly in each (each cell's count is a lookup in every segment)."""
+    of, as if spread evenly in each (each cell's count is a lookup in every segment). Windows
+    leave out the ``long`` cell-month terms when none of the cover's cells has any (they
+    would cost their datetime check's range clause a scan of the ``start`` column)."""
     cover = grid.query_cover(bbox, "", (grid.WINDOW_DEPTH,))
     if cover is None:
         return None
@@ -142,7 +145,10 @@ def area(
     fine = grid.cell_shares(bbox, grid.sharpest_depth(bbox, ESTIMATE_CELLS))
     expected = sum(items(cell) * share for cell, share in fine)
     candidates = sum(items(cell) for cell, _ in grid.cell_shares(bbox, grid.WINDOW_DEPTH))
-    return Area(bbox, cover, expected, candidates, interval, instants)
+    longs = grid.window_cover(cover, [], True)
+    terms = [*longs.inner, *longs.edge, *(t for side in longs.sides.values() for t in side)]
+    long = any(searcher.doc_freq(f.CELL_MONTHS, term) for term in terms)
+    return Area(bbox, cover, expected, candidates, interval, instants, long)
 
 
 @dataclass(frozen=True)

@@ -201,13 +201,17 @@ def window_box_query(
         return _constant(_covered(f.CELL_MONTHS, grid.window_cover(cover, months, long), exact))
     inside = [m for m in months if grid.month_within(m, *interval)]
     edge = [m for m in months if not grid.month_within(m, *interval)]
-    during = interval_query(*interval, months=False, instants=instants)
     parts = []
     if inside:
         whole = _covered(f.CELL_MONTHS, grid.window_cover(cover, inside, False), exact)
         parts.append((Occur.Should, whole))
-    if edge or long:
-        terms = grid.window_cover(cover, edge, long)
+    for month in edge:
+        check = _month_check(month, *interval, instants)
+        terms = grid.window_cover(cover, [month], False)
+        parts.append((Occur.Should, _covered(f.CELL_MONTHS, terms, exact, check)))
+    if long:
+        during = _exact_interval(*interval, instants)
+        terms = grid.window_cover(cover, [], True)
         parts.append((Occur.Should, _covered(f.CELL_MONTHS, terms, exact, during)))
     return _constant(Query.boolean_query(parts))
 
@@ -291,22 +295,54 @@ def interval_query(
     """
     if start is None and end is None:
         return Query.all_query()
-    if instants and start is not None and end is not None:
-        exact = _int_range(f.START, start, end)
-    else:
-        clauses = []
-        if end is not None:
-            clauses.append((Occur.Must, _int_range(f.START, None, end)))
-        if start is not None:
-            clauses.append((Occur.Must, _int_range(f.END, start, None)))
-        exact = Query.boolean_query(clauses)
+    exact = _exact_interval(start, end, instants)
     low, high = bounds if bounds is not None else (None, None)
     first, last = start if start is not None else low, end if end is not None else high
     if months and first is not None and last is not None:
         cover = grid.query_months(first, last)
     else:
         cover = None
-    return _constant(exact if cover is None else _covered(f.MONTHS, cover, exact))
+    if cover is None:
+        return _constant(exact)
+    parts = [(Occur.Should, term_any(f.MONTHS, cover.inner))] if cover.inner else []
+    for term in cover.edge:
+        check = exact if term == grid.LONG else _month_check(int(term[1:]), start, end, instants)
+        in_month = term_any(f.MONTHS, [term])
+        parts.append(
+            (Occur.Should, Query.boolean_query([(Occur.Must, in_month), (Occur.Must, check)]))
+        )
+    return _constant(Query.boolean_query(parts))
+
+
+def _exact_interval(start: int | None, end: int | None, instants: bool) -> Query:
+    """Objects whose [start, end] overlaps the interval, by range clauses (``instants``: one
+    range on ``start``); every object when both ends are open."""
+    if start is None and end is None:
+        return Query.all_query()
+    if instants:
+        return _int_range(f.START, start, end)
+    clauses = []
+    if end is not None:
+        clauses.append((Occur.Must, _int_range(f.START, None, end)))
+    if start is not None:
+        clauses.append((Occur.Must, _int_range(f.END, start, None)))
+    return Query.boolean_query(clauses)
+
+
+def _month_check(month: int, start: int | None, end: int | None, instants: bool) -> Query:
+    """The exact check of the objects posted in ``month`` (one on the interval's edge): only
+    the bounds that fall inside the month. An object posted in a month after the one holding
+    the interval's start ends after that start, and one posted in a month before the one
+    holding its end starts before that end. (One-sided checks also spare tantivy a scan: a
+    range clause on a fast field reads the column from a segment's first document to its
+    first match when it starts, and documents are written in time order.)"""
+    try:
+        first, last = grid.month_start(month), grid.month_start(month + 1) - 1
+    except (ValueError, OverflowError):  # beyond the calendar's years: check both
+        return _exact_interval(start, end, instants)
+    low = start if start is not None and first < start else None
+    high = end if end is not None and end < last else None
+    return _exact_interval(low, high, instants)
 
 
 def _float_range(field: str, low: float | None, high: float | None) -> Query:

@@ -157,6 +157,8 @@ def queries(
     rng: random.Random,
 ) -> Iterator[tuple[Box | None, tuple[int | None, int | None] | None]]:
     moments = [parse_datetime(f"{y}-{m:02d}-01T00:00:00Z") for y in (2016, 2019) for m in (1, 7)]
+    # and bounds inside months, whose objects need an exact check of that bound
+    moments += [parse_datetime(t) for t in ("2017-03-15T12:00:00Z", "2018-10-20T06:30:00Z")]
     for _ in range(40):
         if rng.random() < 0.3:
             west = -180.0 + CELL * rng.randrange(0, 120)
