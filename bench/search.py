@@ -3,11 +3,13 @@ same GeoParquet table (filter and spatial classes) and whoosh (text).
 
 Prints, for each size: index bytes per item; warm p50/p99 per query class in-process (the
 Lambda handler on API Gateway v2 events) and over HTTP through ``stacsift serve`` (keep-alive),
-called in turn for every sample so that the machine's changing load reaches both alike, and
-the median of each sample's HTTP wall time less its in-process one; DuckDB's p50 for the
-classes it can answer; each class's p50 as a multiple of the first size's; cold start (a fresh
-process to its first answer, index downloaded from a moto S3 server, up to 200,000 items) and
-the search handler's import time. Indexes are cached in ``.cache/bench`` (:mod:`bench.corpus`).
+and the median of each sample's HTTP wall time less its in-process one. Every size is served at
+once, and each request is timed on all of them, both ways, back to back, so that the machine's
+changing load reaches every figure alike (the ratios between sizes are the issue's target).
+Then DuckDB's p50 for the classes it can answer; each class's p50 as a multiple of the first
+size's; cold start (a fresh process to its first answer, index downloaded from a moto S3 server,
+up to 200,000 items) and the search handler's import time. Indexes are cached in
+``.cache/bench`` (:mod:`bench.corpus`).
 Usage: ``python -m bench.search [--sizes 20000,200000,2000000]``.
 """
 
@@ -21,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -98,26 +100,23 @@ def _deep_target(call: Call, query: GET | dict[str, Any], page: int = 100) -> st
 
 
 def measure(calls: dict[str, Call], repeats: int) -> dict[str, Times]:
-    """(wall-clock, CPU) seconds per contender and query class. Each sample calls every
-    contender once, in turn, on the same request."""
+    """(wall-clock, CPU) seconds per contender and query class: each request is timed on every
+    contender in turn, back to back (warm, as a server answering it again would be)."""
     times: dict[str, Times] = {who: {} for who in calls}
-    first = next(iter(calls.values()))
     for name, queries in QUERIES.items():
         for who in calls:
             times[who][name] = ([], [])
         for query in queries:
             if name == "page 100":
-                method, target, body = "GET", _deep_target(first, query), b""
+                targets = {
+                    who: ("GET", _deep_target(call, query), b"") for who, call in calls.items()
+                }
             else:
-                method, target, body = _request(query)
-            bound = {who: _bound(call, method, target, body) for who, call in calls.items()}
-            for fn in bound.values():
-                samples(fn, 0)  # warm up
-            for _ in range(repeats):
-                for who, fn in bound.items():
-                    wall, cpu = timed(fn, 1, warmup=0)
-                    times[who][name][0].extend(wall)
-                    times[who][name][1].extend(cpu)
+                targets = dict.fromkeys(calls, _request(query))
+            for who, call in calls.items():
+                wall, cpu = timed(_bound(call, *targets[who]), repeats)
+                times[who][name][0].extend(wall)
+                times[who][name][1].extend(cpu)
     return times
 
 
@@ -293,21 +292,27 @@ def main() -> None:
     parser.add_argument("--no-cold-start", action="store_true")
     args = parser.parse_args()
     import_time()
-    first: dict[str, float] = {}
-    for count in (int(s) for s in args.sizes.split(",")):
-        print(f"\n== {count:,} items ==")
-        root = corpus.root(count)
-        index_size(root, count)
-        with tempfile.TemporaryDirectory(prefix="stacsift-bench-") as tmp:
-            work = Path(tmp)
-            with over_http(root, work) as http:
-                figures = measure({"in-process": in_process(root, work), "http": http}, REPEATS)
+    roots = {count: corpus.root(count) for count in map(int, args.sizes.split(","))}
+    with tempfile.TemporaryDirectory(prefix="stacsift-bench-") as tmp:
+        work = Path(tmp)
+        with ExitStack() as servers:
+            calls: dict[str, Call] = {}
+            for count, root in roots.items():
+                (work / str(count)).mkdir()
+                calls[f"{count} in-process"] = in_process(root, work / str(count))
+                calls[f"{count} http"] = servers.enter_context(over_http(root, work / str(count)))
+            times = measure(calls, REPEATS)
+        first: dict[str, float] = {}
+        for count, root in roots.items():
+            print(f"\n== {count:,} items ==")
+            index_size(root, count)
+            figures = {mode: times[f"{count} {mode}"] for mode in ("in-process", "http")}
             figures["duckdb"] = duckdb_times(root)
             report(figures, first)
             if not args.no_whoosh:
-                run_baselines(count, root, work)
+                run_baselines(count, root, work / str(count))
             if not args.no_cold_start and count <= 200_000:
-                cold_start(root, work)
+                cold_start(root, work / str(count))
 
 
 if __name__ == "__main__":
