@@ -205,36 +205,31 @@ def window_box_query(
     if inside:
         whole = _covered(f.CELL_MONTHS, grid.window_cover(cover, inside, False), exact)
         parts.append((Occur.Should, whole))
+    # (each check is one clause around its month's cells: a range clause on ``start`` opens
+    # the column in every segment, which costs more the more its values follow time order)
     for month in edge:
-        check = _month_check(month, *interval, instants)
-        terms = grid.window_cover(cover, [month], False)
-        parts.append((Occur.Should, _covered(f.CELL_MONTHS, terms, exact, check)))
+        in_month = _covered(f.CELL_MONTHS, grid.window_cover(cover, [month], False), exact)
+        parts.append((Occur.Should, _checked(in_month, _month_check(month, *interval, instants))))
     if long:
-        during = _exact_interval(*interval, instants)
-        terms = grid.window_cover(cover, [], True)
-        parts.append((Occur.Should, _covered(f.CELL_MONTHS, terms, exact, during)))
+        posted_long = _covered(f.CELL_MONTHS, grid.window_cover(cover, [], True), exact)
+        parts.append((Occur.Should, _checked(posted_long, _exact_interval(*interval, instants))))
     return _constant(Query.boolean_query(parts))
 
 
-def _covered(field: str, cover: grid.Cover, exact: Query, check: Query | None = None) -> Query:
-    """The objects of the cover's terms that pass their checks (and ``check``, when given)."""
-    also = [] if check is None else [(Occur.Must, check)]
-    checked = Query.boolean_query(
-        [(Occur.Must, term_any(field, cover.edge)), (Occur.Must, exact), *also]
-    )
+def _checked(query: Query, check: Query) -> Query:
+    return Query.boolean_query([(Occur.Must, query), (Occur.Must, check)])
+
+
+def _covered(field: str, cover: grid.Cover, exact: Query) -> Query:
+    """The objects of the cover's terms that pass their checks."""
+    checked = Query.boolean_query([(Occur.Must, term_any(field, cover.edge)), (Occur.Must, exact)])
     parts = []
     if cover.inner:
-        inner = term_any(field, cover.inner)
-        parts.append(
-            (Occur.Should, Query.boolean_query([(Occur.Must, inner), *also]) if also else inner)
-        )
+        parts.append((Occur.Should, term_any(field, cover.inner)))
     for checks, terms in cover.sides.items():
         clauses = [(Occur.Must, _side(side, value)) for side, value in checks]
         parts.append(
-            (
-                Occur.Should,
-                Query.boolean_query([(Occur.Must, term_any(field, terms)), *clauses, *also]),
-            )
+            (Occur.Should, Query.boolean_query([(Occur.Must, term_any(field, terms)), *clauses]))
         )
     if not parts:
         return checked
@@ -307,10 +302,7 @@ def interval_query(
     parts = [(Occur.Should, term_any(f.MONTHS, cover.inner))] if cover.inner else []
     for term in cover.edge:
         check = exact if term == grid.LONG else _month_check(int(term[1:]), start, end, instants)
-        in_month = term_any(f.MONTHS, [term])
-        parts.append(
-            (Occur.Should, Query.boolean_query([(Occur.Must, in_month), (Occur.Must, check)]))
-        )
+        parts.append((Occur.Should, _checked(term_any(f.MONTHS, [term]), check)))
     return _constant(Query.boolean_query(parts))
 
 
