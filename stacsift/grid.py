@@ -55,6 +55,11 @@ class Cover:
     edge: list[str]
     sides: dict[Checks, list[str]] = field(default_factory=dict)
 
+    @property
+    def terms(self) -> list[str]:
+        """Every term of the cover, of whatever kind."""
+        return [*self.inner, *self.edge, *(term for terms in self.sides.values() for term in terms)]
+
 
 def _size(depth: int) -> float:
     return 180.0 / (1 << depth)
@@ -279,7 +284,7 @@ def query_months(start: int, end: int) -> Cover | None:
     inner: list[str] = []
     edge: list[str] = [LONG]
     for month in range(first, last + 1):
-        whole = start <= month_start(month) and month_start(month + 1) - 1 <= end
+        whole = month_within(month, start, end)
         (inner if whole else edge).append(f"m{month}")
     return Cover(inner, edge)
 
@@ -296,12 +301,20 @@ def month_of(micros: int) -> int | None:
 def month_within(month: int, low: int | None, high: int | None) -> bool:
     """Whether ``month`` lies wholly within the interval [low, high] (None: open); not when
     it is beyond the calendar's years."""
-    try:
-        return (low is None or month_start(month) >= low) and (
-            high is None or month_start(month + 1) - 1 <= high
-        )
-    except (ValueError, OverflowError):
+    bounds = month_bounds(month)
+    if bounds is None:
         return False
+    first, last = bounds
+    return (low is None or first >= low) and (high is None or last <= high)
+
+
+def month_bounds(month: int) -> tuple[int, int] | None:
+    """The first and last instant of ``month`` (epoch microseconds); None beyond the
+    calendar's years."""
+    try:
+        return month_start(month), month_start(month + 1) - 1
+    except (ValueError, OverflowError):
+        return None
 
 
 DAY = 86_400_000_000  # microseconds

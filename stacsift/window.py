@@ -110,8 +110,7 @@ class Area:
     @property
     def cells(self) -> int:
         """The cover's cells: a window of ``n`` months names ``n + 1`` terms per cell."""
-        cover = self.cover
-        return len(cover.inner) + len(cover.edge) + sum(map(len, cover.sides.values()))
+        return len(self.cover.terms)
 
     def pays(self, need: int) -> bool:
         """Whether windows are cheaper than the full search: the candidates of the months
@@ -145,9 +144,8 @@ def area(
     fine = grid.cell_shares(bbox, grid.sharpest_depth(bbox, ESTIMATE_CELLS))
     expected = sum(items(cell) * share for cell, share in fine)
     candidates = sum(items(cell) for cell, _ in grid.cell_shares(bbox, grid.WINDOW_DEPTH))
-    longs = grid.window_cover(cover, [], True)
-    terms = [*longs.inner, *longs.edge, *(t for side in longs.sides.values() for t in side)]
-    long = any(searcher.doc_freq(f.CELL_MONTHS, term) for term in terms)
+    longs = grid.window_cover(cover, [], True).terms
+    long = any(searcher.doc_freq(f.CELL_MONTHS, term) for term in longs)
     return Area(bbox, cover, expected, candidates, interval, instants, long)
 
 

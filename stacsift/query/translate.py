@@ -328,10 +328,10 @@ def _month_check(month: int, start: int | None, end: int | None, instants: bool)
     holding its end starts before that end. (One-sided checks also spare tantivy a scan: a
     range clause on a fast field reads the column from a segment's first document to its
     first match when it starts, and documents are written in time order.)"""
-    try:
-        first, last = grid.month_start(month), grid.month_start(month + 1) - 1
-    except (ValueError, OverflowError):  # beyond the calendar's years: check both
+    bounds = grid.month_bounds(month)
+    if bounds is None:  # beyond the calendar's years: check both
         return _exact_interval(start, end, instants)
+    first, last = bounds
     low = start if start is not None and first < start else None
     high = end if end is not None and end < last else None
     return _exact_interval(low, high, instants)
