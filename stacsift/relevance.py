@@ -2,16 +2,18 @@
 
 A free-text search matches an item directly (a word or phrase in its text) or through its
 collection (the collection's words, at score 0: :func:`stacsift.search._in_matching_collections`).
-For a disjunction of words and phrases, items found only through their collection score 0, below
-every direct match (BM25 scores are positive), and the direct matches keep their scores. So when
-the direct matches alone fill the page, the page is theirs: one disjunction of term queries,
-without the widening aggregation and without the clause that leaves out collections and
-catalogs (there are few; their hits are dropped here instead). tantivy still scores every match:
-tantivy-py 0.27 collects top documents through a ``MultiCollector``, which never takes tantivy's
-pruning path (block-max WAND), so a relevance page costs time in proportion to its matches.
+For a disjunction of words, prefixes and phrases, items found only through their collection score
+0, below every direct match (BM25 scores are positive, and a prefix match scores at least 1), and
+the direct matches keep their scores. So when the direct matches alone fill the page, the page is
+theirs: one disjunction of their queries, without the widening aggregation and without the
+clause that leaves out collections and catalogs (there are few; their hits are dropped here
+instead). tantivy still scores every match: tantivy-py 0.27 collects top documents through a
+``MultiCollector``, which never takes tantivy's pruning path (block-max WAND), so a relevance
+page costs time in proportion to its matches.
 
 numberMatched is counted in time windows like a time-ordered page's (:mod:`stacsift.window`):
-the items matching one of the words directly, up to the count limit, are a lower bound.
+the items matching the first word, phrase or prefix directly (unranked, a prefix by its words
+rather than its regex), up to the count limit, are a lower bound.
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ MAX_OTHERS = 1_000  # collections and catalogs a page may have to pass over
 
 
 def disjunction(request: SearchRequest) -> tuple[Node, list[Word | Phrase]] | None:
-    """The parsed text of a request that searches free text alone, and its words and phrases,
-    when they are only OR-ed (a prefix, AND or NOT can rank an item found through its
-    collection above a direct match, or exclude one)."""
+    """The parsed text of a request that searches free text alone, and its words, prefixes and
+    phrases, when they are only OR-ed (AND or NOT can rank an item found through its collection
+    above a direct match, or exclude one)."""
     others = (request.collections, request.ids, request.bbox, request.intersects)
     if not request.q or any(others) or request.datetime or request.filter or request.sortby:
         return None
@@ -44,7 +46,7 @@ def disjunction(request: SearchRequest) -> tuple[Node, list[Word | Phrase]] | No
 
 
 def _disjunction(node: Node, found: list[Word | Phrase]) -> bool:
-    if isinstance(node, Phrase) or (isinstance(node, Word) and not node.prefix):
+    if isinstance(node, Phrase | Word):
         found.append(node)
         return True
     return isinstance(node, Or) and all(_disjunction(child, found) for child in node.nodes)
@@ -90,7 +92,7 @@ def counted(
 ) -> window.Count:
     """How many items match: at least ``count_limit`` when that many match the first word
     directly within a window of months; else every match, counted."""
-    leaf = translate.text_query(terms[0], searcher)
+    leaf = translate.matches_of(terms[0], searcher)
     clauses = [(Occur.Must, leaf), translate.kind_only(f.TYPE_ITEM)]
 
     def search(extra: list[window.Clause], count: bool) -> tantivy.SearchResult:

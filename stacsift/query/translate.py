@@ -75,12 +75,11 @@ def ranked_prefix(text: str, searcher: tantivy.Searcher) -> Query:
     the index that start with it, stemmed, as scored term queries on the text field, and a
     title match lifts an object by :data:`TITLE_TIER`, so that ``Forest*`` lists title matches
     first even where a rarer word (``forestry``) scores higher in a description."""
-    matching = _prefix_query(text)
-    tokens = _PLAIN.analyze(text)
-    if len(tokens) != 1:
-        return matching
-    words = searcher.terms_with_prefix(f.WORDS, tokens[0], limit=MAX_PREFIX_TERMS)
-    stems = sorted({stem for word, _ in words for stem in _STEMMED.analyze(word)})
+    words = _prefix_words(text, searcher)
+    matching = _prefix_matches(text, words)
+    stems = sorted(
+        {stem for word in (words or [])[:MAX_PREFIX_TERMS] for stem in _STEMMED.analyze(word)}
+    )
     if not stems:
         return matching
     in_text = [(Occur.Should, Query.term_query(f.schema(), f.TEXT, stem)) for stem in stems]
@@ -90,6 +89,32 @@ def ranked_prefix(text: str, searcher: tantivy.Searcher) -> Query:
         title = Query.const_score_query(Query.boolean_query(in_title), TITLE_TIER)
         ranked.append((Occur.Should, title))
     return Query.boolean_query(ranked)
+
+
+def matches_of(node: Word | Phrase, searcher: tantivy.Searcher) -> Query:
+    """The objects a word, phrase or prefix matches directly, unranked: cheaper to count."""
+    if isinstance(node, Word) and node.prefix:
+        return _prefix_matches(node.text, _prefix_words(node.text, searcher))
+    return _words_query(node.text)
+
+
+def _prefix_words(text: str, searcher: tantivy.Searcher) -> list[str] | None:
+    """The words of the index that start with a one-word prefix, most frequent first: all of
+    them up to :data:`MAX_PREFIX_TERMS`, one more when there are more (None for a prefix of
+    several words, or none)."""
+    tokens = _PLAIN.analyze(text)
+    if len(tokens) != 1:
+        return None
+    found = searcher.terms_with_prefix(f.WORDS, tokens[0], limit=MAX_PREFIX_TERMS + 1)
+    return [word for word, _ in found]
+
+
+def _prefix_matches(text: str, words: list[str] | None) -> Query:
+    """:func:`_prefix_query`, as the disjunction of the prefix's words when they are all known:
+    a regex query collects every match into a bitset first, whatever else the search asks."""
+    if words is None or len(words) > MAX_PREFIX_TERMS:
+        return _prefix_query(text)
+    return term_any(f.WORDS, words) if words else Query.empty_query()
 
 
 def _words_query(text: str) -> Query:

@@ -9,12 +9,16 @@ from typing import Any
 
 import orjson
 import pytest
+import tantivy
 
 from index_builder.build import build
 from index_builder.sample import THEMES, write_sample
 from stacsift import relevance, window
+from stacsift.index import schema
 from stacsift.index.documents import to_document
 from stacsift.index.reader import IndexReader, OpenIndex
+from stacsift.query import translate
+from stacsift.query.freetext import Word
 from stacsift.query.params import SearchRequest
 from stacsift.search import search_items
 from stacsift.settings import StoreSettings
@@ -88,6 +92,11 @@ def test_a_changed_collection_finds_its_items_without_reindexing_them(
         ("forest OR water", True),
         ('"coniferous forest"', True),
         ("land", False),  # in collection texts only
+        ("Fores*", True),
+        ("conif* OR water", True),
+        ("woodl*", False),
+        ("coniferous-fore*", True),  # a phrase prefix
+        ("*", True),  # every item, each scored 1
     ],
 )
 def test_pages_of_direct_matches_equal_the_full_ranking(
@@ -131,3 +140,29 @@ def _ranked_pages(
         if token is None:
             return pages
         request = replace(request, token=token)
+
+
+@pytest.mark.parametrize("listed", [64, 1])
+@pytest.mark.parametrize("prefix", ["fores", "con", "w", "zzz", "coniferous-fo"])
+def test_a_prefix_matches_what_its_regex_matches(
+    sample_root: tuple[Bucket, Path], monkeypatch: pytest.MonkeyPatch, prefix: str, listed: int
+) -> None:
+    # GIVEN a prefix's words listed up to a limit (past it, the regex answers)
+    monkeypatch.setattr(translate, "MAX_PREFIX_TERMS", listed)
+    index = current(sample_root)
+    searcher = index.searcher()
+    with schema.layout(index.manifest.format_version):
+        # WHEN its ranked query and its unranked matches are searched
+        queries = [
+            translate.text_query(Word(prefix, prefix=True), searcher),
+            translate.matches_of(Word(prefix, prefix=True), searcher),
+        ]
+        found = [_addresses(searcher, query) for query in queries]
+        # THEN both find exactly what the regex on the unstemmed words finds
+        regex = _addresses(searcher, translate.text_query(Word(prefix, prefix=True)))
+    assert found == [regex, regex]
+
+
+def _addresses(searcher: tantivy.Searcher, query: tantivy.Query) -> set[tuple[int, int]]:
+    hits = searcher.search(query, limit=100_000).hits
+    return {(address.segment_ord, address.doc) for _, address in hits}
