@@ -31,14 +31,14 @@ from stacsift.query.freetext import Node, Or, Phrase, Word
 from stacsift.query.params import SearchRequest
 
 MAX_OTHERS = 1_000  # collections and catalogs a page may have to pass over
+Clause = tuple[Occur, Query]
 
 
 def disjunction(request: SearchRequest) -> tuple[Node, list[Word | Phrase]] | None:
-    """The parsed text of a request that searches free text alone, and its words, prefixes and
-    phrases, when they are only OR-ed (AND or NOT can rank an item found through its collection
-    above a direct match, or exclude one)."""
-    others = (request.collections, request.ids, request.bbox, request.intersects)
-    if not request.q or any(others) or request.datetime or request.filter or request.sortby:
+    """The parsed text of a relevance-ordered request, and its words, prefixes and phrases,
+    when they are only OR-ed (AND or NOT can rank an item found through its collection above a
+    direct match, or exclude one). Its filters score 0, so they change no order."""
+    if not request.q or request.sortby:
         return None
     node = freetext.parse(request.q)
     found: list[Word | Phrase] = []
@@ -69,6 +69,21 @@ def direct_page(
     if len(page) <= request.limit or not page[-1][0] > 0:
         return None
     return page
+
+
+def filtered_page(
+    searcher: tantivy.Searcher, request: SearchRequest, node: Node, filters: list[Clause]
+) -> tuple[window.Hits, int] | None:
+    """(score, address) of the page's results and one more, from the direct matches that pass
+    ``filters`` (which keep items only), and how many match directly; None when they do not
+    fill the page."""
+    need = request.cursor.skip + request.limit + 1
+    query = Query.boolean_query([(Occur.Must, translate.text_query(node, searcher)), *filters])
+    result = searcher.search(query, limit=need, count=True)
+    page = result.hits[request.cursor.skip : need]
+    if len(page) <= request.limit or not page[-1][0] > 0:
+        return None
+    return page, window.count_of(result)
 
 
 def _others(searcher: tantivy.Searcher, count: int) -> set[tuple[int, int]]:

@@ -321,7 +321,7 @@ def _native(
             search, count_all, request, item_stats, time_order, known, count_limit, windows[0]
         )
     elif field is None and kind == f.TYPE_ITEM:
-        found = _direct(index, request, known, count_all, count_limit)
+        found = _direct(index, request, prefilter, known, count_all, count_limit)
     if found is None:
         result = search(count=known is None)
         found = result.hits, known or window.Count(window.count_of(result))
@@ -368,22 +368,36 @@ def _windows(
 def _direct(
     index: OpenIndex,
     request: SearchRequest,
+    prefilter: Query | None,
     known: window.Count | None,
     count_all: Callable[[], int],
     count_limit: int,
 ) -> window.Found | None:
     """A relevance page of a big index from the direct matches of its words, when they fill
-    it (:mod:`stacsift.relevance`)."""
+    it (:mod:`stacsift.relevance`). With filters, numberMatched is the count limit (at least)
+    when that many match directly, else every match, counted."""
     text = relevance.disjunction(request)
     stats = index.stats(f.TYPE_ITEM)
     if text is None or stats.count < window.MIN_OBJECTS:
         return None
     node, terms = text
     searcher = index.searcher()
-    pairs = relevance.direct_page(searcher, request, node, stats.count)
-    if pairs is None:
+    filtered = request.collections or request.ids or request.bbox or request.datetime
+    if not filtered and prefilter is None:
+        pairs = relevance.direct_page(searcher, request, node, stats.count)
+        if pairs is None:
+            return None
+        return pairs, known or relevance.counted(searcher, terms, stats, count_all, count_limit)
+    unranked = replace(request, q=None)
+    filters = object_clauses(unranked, f.TYPE_ITEM, stats, searcher, prefilter)
+    found = relevance.filtered_page(searcher, request, node, filters)
+    if found is None:
         return None
-    return pairs, known or relevance.counted(searcher, terms, stats, count_all, count_limit)
+    pairs, direct = found
+    if known is None:
+        at_least = direct >= count_limit
+        known = window.Count(count_limit, True) if at_least else window.Count(count_all())
+    return pairs, known
 
 
 def _known_count(index: OpenIndex, request: SearchRequest, kind: str) -> window.Count | None:

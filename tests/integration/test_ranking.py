@@ -3,6 +3,7 @@ of their collection (below direct matches), on a real tantivy index."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,9 @@ from index_builder.build import build
 from index_builder.sample import THEMES, write_sample
 from stacsift import relevance, window
 from stacsift.index import schema
-from stacsift.index.documents import to_document
+from stacsift.index.documents import parse_datetime, to_document
 from stacsift.index.reader import IndexReader, OpenIndex
-from stacsift.query import translate
+from stacsift.query import cql2, translate
 from stacsift.query.freetext import Word
 from stacsift.query.params import SearchRequest
 from stacsift.search import search_items
@@ -102,23 +103,53 @@ def test_a_changed_collection_finds_its_items_without_reindexing_them(
 def test_pages_of_direct_matches_equal_the_full_ranking(
     sample_root: tuple[Bucket, Path], monkeypatch: pytest.MonkeyPatch, q: str, direct: bool
 ) -> None:
+    _assert_direct_pages_equal_the_full_ranking(
+        current(sample_root), SearchRequest(q=q, limit=3), monkeypatch, direct
+    )
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"collections": ("forest.osm", CROPLAND, "water.surface_occurrence")},
+        {"bbox": (0.0, 40.0, 20.0, 60.0)},
+        {"datetime": (parse_datetime("2019-06-01T00:00:00Z"), None)},
+        {"filter": cql2.parse("gsd <= 30", None)},
+    ],
+)
+@pytest.mark.parametrize(("q", "direct"), [("forest OR water", True), ("fores*", True)])
+def test_filtered_pages_of_direct_matches_equal_the_full_ranking(
+    sample_root: tuple[Bucket, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    q: str,
+    direct: bool,
+    filters: dict[str, Any],
+) -> None:
+    request = SearchRequest(q=q, limit=3, **filters)
+    _assert_direct_pages_equal_the_full_ranking(current(sample_root), request, monkeypatch, direct)
+
+
+def _assert_direct_pages_equal_the_full_ranking(
+    index: OpenIndex, request: SearchRequest, monkeypatch: pytest.MonkeyPatch, direct: bool
+) -> None:
     # GIVEN a text search paged through to its end by the full ranking (collection words too)
-    index = current(sample_root)
-    request = SearchRequest(q=q, limit=3)
     monkeypatch.setattr(relevance, "disjunction", lambda _: None)
     full = _ranked_pages(index, request, 10_000)
     monkeypatch.undo()
     # WHEN the index counts as big, so that pages come from direct matches while they fill them
     monkeypatch.setattr(window, "MIN_OBJECTS", 1)
     answered: list[bool] = []
-    real = relevance.direct_page
 
-    def spied(*args: Any) -> Any:
-        found = real(*args)
-        answered.append(found is not None)
-        return found
+    def spied(real: Callable[..., Any]) -> Callable[..., Any]:
+        def spy(*args: Any) -> Any:
+            found = real(*args)
+            answered.append(found is not None)
+            return found
 
-    monkeypatch.setattr(relevance, "direct_page", spied)
+        return spy
+
+    monkeypatch.setattr(relevance, "direct_page", spied(relevance.direct_page))
+    monkeypatch.setattr(relevance, "filtered_page", spied(relevance.filtered_page))
     paged = _ranked_pages(index, request, 10_000)
     limited = _ranked_pages(index, request, 2)
     # THEN the pages are the same, in the same order, and so are the counts up to the limit
