@@ -56,7 +56,15 @@ QUERIES: dict[str, list[GET | dict[str, Any]]] = {
     ],
     "ids": [{"ids": "forest-0000000,water-0000001,urban-0000002,snow-0000004"}],
     "collections": [{"collections": "forest-layers"}, {"collections": "snow-layers,water-layers"}],
-    "sortby": [{"sortby": "-eo:cloud_cover", "bbox": "-20,30,40,60"}, {"sortby": "datetime"}],
+    # a bbox, time, a continuous number, a number of three values, a string, the end time
+    "sortby": [
+        {"sortby": "-eo:cloud_cover", "bbox": "-20,30,40,60"},
+        {"sortby": "datetime"},
+        {"sortby": "eo:cloud_cover"},
+        {"sortby": "gsd"},
+        {"sortby": "platform"},
+        {"sortby": "-end_datetime"},
+    ],
     "filter gsd": [{"filter": "gsd < 20"}],
     "filter cloud": [{"filter": "eo:cloud_cover < 5"}],
     "filter platform": [{"filter": "platform = 'naip'"}],

@@ -18,7 +18,7 @@ import orjson
 import tantivy
 from tantivy import FieldType, Occur, Query, SearchResult
 
-from stacsift import relevance, window
+from stacsift import relevance, value_window, window
 from stacsift.errors import IndexFormatError, InvalidParameter, NotFound
 from stacsift.index import properties
 from stacsift.index import schema as f
@@ -283,7 +283,9 @@ def _native(
 ) -> Page:
     """A page tantivy finds and orders by itself: after the cursor's sort value, skipping the
     results of that value already returned (one more hit than asked tells whether more follow).
-    Pages in time order are searched in time windows first (:mod:`stacsift.window`)."""
+    Pages in time order are searched in time windows first (:mod:`stacsift.window`), pages by
+    a numeric property in windows of its values (:mod:`stacsift.value_window`), relevance pages
+    from direct matches (:mod:`stacsift.relevance`)."""
     searcher = index.searcher()
     field, descending = order
     cursor = request.cursor
@@ -322,6 +324,9 @@ def _native(
         )
     elif field is None and kind == f.TYPE_ITEM:
         found = _direct(index, request, prefilter, known, count_all, count_limit)
+    elif field is not None and NATIVE_TYPES.get(field) == FieldType.Float:
+        value_order = (field, descending)
+        found = _in_value_windows(index, request, kind, value_order, search, known)
     if found is None:
         result = search(count=known is None)
         found = result.hits, known or window.Count(window.count_of(result))
@@ -398,6 +403,36 @@ def _direct(
         at_least = direct >= count_limit
         known = window.Count(count_limit, True) if at_least else window.Count(count_all())
     return pairs, known
+
+
+def _in_value_windows(
+    index: OpenIndex,
+    request: SearchRequest,
+    kind: str,
+    order: tuple[str, bool],
+    search: Callable[[list[tuple[Occur, Query]], bool], SearchResult],
+    known: window.Count | None,
+) -> window.Found | None:
+    """A page of a big index ordered by a numeric property, from windows of its values
+    (:mod:`stacsift.value_window`), when nothing filters it (its count is ``known`` then). A
+    filter makes windows cost more than they save: at 2,000,000 items, with a bbox, tantivy
+    enumerates the box in every window; with collections, the full search orders only their
+    items."""
+    field, descending = order
+    unfiltered = replace(request, limit=10, token=None, sortby=(), fields=None) == SearchRequest()
+    after = request.cursor.after
+    if known is None or not unfiltered or isinstance(after, Missing):
+        return None
+    bounds = index.bounds(kind, field)
+    if bounds is None or index.stats(kind).count < window.MIN_OBJECTS:
+        return None
+    start = None if after is None else float(after)
+    need = (request.cursor.skip, request.limit + 1)
+    span = (bounds.low, bounds.high)
+    hits = value_window.windowed(
+        lambda extra: search(extra, True), field, span, bounds.count, start, descending, need
+    )
+    return None if hits is None else (hits, known)
 
 
 def _known_count(index: OpenIndex, request: SearchRequest, kind: str) -> window.Count | None:

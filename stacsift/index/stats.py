@@ -47,6 +47,15 @@ class KindStats:
         return sum(self.by_collection.get(c, 0) for c in set(collections))
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """The lowest and highest value of a numeric field, and how many objects have one."""
+
+    low: float
+    high: float
+    count: int
+
+
 def kind_stats(searcher: tantivy.Searcher, kind: str) -> KindStats:
     """One aggregation over the objects of ``kind``."""
     query = tantivy.Query.term_query(f.schema(), f.TYPE, kind)
@@ -99,3 +108,22 @@ def _count(searcher: tantivy.Searcher, query: tantivy.Query) -> int:
     result = searcher.search(query, limit=1, count=True)
     count: int = getattr(result, "count", None) or 0
     return count
+
+
+def value_bounds(searcher: tantivy.Searcher, kind: str, field: str) -> Bounds | None:
+    """The lowest and highest value of a numeric fast field over the objects of ``kind``, and
+    how many have one; None when none has."""
+    query = tantivy.Query.term_query(f.schema(), f.TYPE, kind)
+    found = searcher.aggregate(
+        query,
+        {
+            "low": {"min": {"field": field}},
+            "high": {"max": {"field": field}},
+            "count": {"value_count": {"field": field}},
+        },
+    )
+    low, high = (found.get(name, {}).get("value") for name in ("low", "high"))
+    count = found.get("count", {}).get("value")
+    if not all(isinstance(v, int | float) for v in (low, high, count)):
+        return None
+    return Bounds(float(low), float(high), int(count))

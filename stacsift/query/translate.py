@@ -264,12 +264,12 @@ def _covered(field: str, cover: grid.Cover, exact: Query) -> Query:
 def _side(side: grid.Side, value: float) -> Query:
     """An object reaches past one bound of a query box."""
     if side == "west":
-        return _float_range(f.XMAX, value, None)
+        return float_range(f.XMAX, value, None)
     if side == "east":
-        return _float_range(f.XMIN, None, value)
+        return float_range(f.XMIN, None, value)
     if side == "south":
-        return _float_range(f.YMAX, value, None)
-    return _float_range(f.YMIN, None, value)
+        return float_range(f.YMAX, value, None)
+    return float_range(f.YMIN, None, value)
 
 
 def _constant(query: Query) -> Query:
@@ -279,19 +279,19 @@ def _constant(query: Query) -> Query:
 def _bbox_ranges(bbox: tuple[float, float, float, float]) -> Query:
     west, south, east, north = bbox
     lat = [
-        (Occur.Must, _float_range(f.YMIN, None, north)),
-        (Occur.Must, _float_range(f.YMAX, south, None)),
+        (Occur.Must, float_range(f.YMIN, None, north)),
+        (Occur.Must, float_range(f.YMAX, south, None)),
     ]
     if west <= east:
         lon = [
-            (Occur.Must, _float_range(f.XMIN, None, east)),
-            (Occur.Must, _float_range(f.XMAX, west, None)),
+            (Occur.Must, float_range(f.XMIN, None, east)),
+            (Occur.Must, float_range(f.XMAX, west, None)),
         ]
         return Query.boolean_query(lat + lon)
     either_side = Query.boolean_query(
         [
-            (Occur.Should, _float_range(f.XMAX, west, None)),
-            (Occur.Should, _float_range(f.XMIN, None, east)),
+            (Occur.Should, float_range(f.XMAX, west, None)),
+            (Occur.Should, float_range(f.XMIN, None, east)),
         ]
     )
     return Query.boolean_query([*lat, (Occur.Must, either_side)])
@@ -362,7 +362,7 @@ def _month_check(month: int, start: int | None, end: int | None, instants: bool)
     return _exact_interval(low, high, instants)
 
 
-def _float_range(field: str, low: float | None, high: float | None) -> Query:
+def float_range(field: str, low: float | None, high: float | None) -> Query:
     return Query.range_query(f.schema(), field, FieldType.Float, low, high)
 
 

@@ -1,0 +1,107 @@
+"""Pages ordered by a numeric property from windows of its values (stacsift.value_window)
+equal the full search's, ties, missing values and later pages included, on a real index."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from index_builder.build import build_objects
+from index_builder.crawl import Crawled, CrawlReport
+from stacsift import value_window, window
+from stacsift.index.reader import IndexReader, OpenIndex
+from stacsift.query.params import SearchRequest, SortKey
+from stacsift.search import search_items
+from stacsift.settings import StoreSettings
+from stacsift.store import open_bucket
+from tests.integration.test_search_semantics import purpose_made
+
+ITEMS = 300
+
+
+@pytest.fixture(scope="module")
+def valued(tmp_path_factory: pytest.TempPathFactory) -> OpenIndex:
+    """Items with a cloud cover of distinct values, of a few tied values (gsd), and every
+    seventh without either; some days apart, in no order of their values."""
+    work = tmp_path_factory.mktemp("valued")
+    items = []
+    for n in range(ITEMS):
+        item = purpose_made(
+            f"v-{n:03d}", [0.0, 0.0, 1.0, 1.0], f"2020-01-{n % 28 + 1:02d}T00:00:00Z"
+        )
+        if n % 7:
+            item["properties"] |= {
+                "eo:cloud_cover": (n * 97) % 1000 / 10,
+                "gsd": (10, 30, 60)[n % 3],
+            }
+        items.append(item)
+    objects = [Crawled("Item", f"memory:{i['id']}", i) for i in items]
+    bucket = open_bucket(str(work / "root"), StoreSettings(), create=True)
+    build_objects(objects, ["memory"], bucket, CrawlReport(), work)
+    return IndexReader(bucket, work / "cache").current()
+
+
+def _pages(index: OpenIndex, request: SearchRequest) -> list[tuple[list[str], int | None]]:
+    pages = []
+    while True:
+        page = search_items(index, request)
+        pages.append(([hit.obj["id"] for hit in page.hits], page.matched))
+        token = page.next_token()
+        if token is None:
+            return pages
+        request = replace(request, token=token)
+
+
+@pytest.mark.parametrize("first_share", [4.0, 0.01])
+@pytest.mark.parametrize("name", ["eo:cloud_cover", "gsd"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_value_windows_page_as_the_full_search_does(
+    valued: OpenIndex,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    descending: bool,
+    first_share: float,
+) -> None:
+    # GIVEN the pages of a sort by a numeric property, paged by the full search to the end
+    request = SearchRequest(sortby=(SortKey(name, descending),), limit=9)
+    monkeypatch.setattr(value_window, "windowed", lambda *_: None)
+    full = _pages(valued, request)
+    monkeypatch.undo()
+    # WHEN the index counts as big, so that value windows are searched first (a first window
+    # expected to hold 4 times the page, or so narrow that it widens)
+    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    monkeypatch.setattr(value_window, "FIRST_SHARE", first_share)
+    answered = _answered(monkeypatch)
+    windowed = _pages(valued, request)
+    # THEN the pages are the same, in order, with the same counts; windows answered pages
+    assert windowed == full
+    assert sum(len(ids) for ids, _ in full) == ITEMS and full[0][1] == ITEMS
+    assert True in answered
+
+
+def test_a_filtered_sort_is_not_windowed(
+    valued: OpenIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an index counted as big
+    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    answered = _answered(monkeypatch)
+    # WHEN a sort by a numeric property is filtered (windows would search the filter each time)
+    request = SearchRequest(sortby=(SortKey("eo:cloud_cover", False),), ids=("v-001", "v-002"))
+    page = search_items(valued, request)
+    # THEN the full search answers it
+    assert [hit.obj["id"] for hit in page.hits] == ["v-001", "v-002"] and answered == []
+
+
+def _answered(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    answered: list[bool] = []
+    real = value_window.windowed
+
+    def recorded(*args: Any) -> Any:
+        found = real(*args)
+        answered.append(found is not None)
+        return found
+
+    monkeypatch.setattr(value_window, "windowed", recorded)
+    return answered
