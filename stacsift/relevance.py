@@ -72,14 +72,13 @@ def direct_page(
 
 
 def filtered_page(
-    searcher: tantivy.Searcher, request: SearchRequest, node: Node, filters: list[Clause]
+    searcher: tantivy.Searcher, request: SearchRequest, clauses: list[Clause]
 ) -> tuple[window.Hits, int] | None:
     """(score, address) of the page's results and one more, from the direct matches that pass
-    ``filters`` (which keep items only), and how many match directly; None when they do not
-    fill the page."""
+    the request's filters (``clauses``: its words unwidened, its filters keeping items only),
+    and how many there are; None when they do not fill the page."""
     need = request.cursor.skip + request.limit + 1
-    query = Query.boolean_query([(Occur.Must, translate.text_query(node, searcher)), *filters])
-    result = searcher.search(query, limit=need, count=True)
+    result = searcher.search(Query.boolean_query(clauses), limit=need, count=True)
     page = result.hits[request.cursor.skip : need]
     if len(page) <= request.limit or not page[-1][0] > 0:
         return None

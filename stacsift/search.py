@@ -149,6 +149,7 @@ def object_clauses(
     searcher: tantivy.Searcher | None = None,
     prefilter: Query | None = None,
     window_box: bool = False,
+    widen: bool = True,
 ) -> list[tuple[Occur, Query]]:
     """The clauses of the tantivy query: free text (scored) and filters (unscored).
 
@@ -160,22 +161,26 @@ def object_clauses(
     window) are added beside these rather than around them: tantivy leads an intersection
     with its smallest clause only among clauses of one boolean query. ``window_box``: a time
     window's clause holds the bbox and the datetime filter (:mod:`stacsift.window`), so they
-    are left out here.
+    are left out here. Without ``widen``, words match items directly only. The bbox clause
+    checks the free text in its border cells too (:func:`translate.bbox_query`).
     """
     clauses: list[tuple[Occur, Query]] = []
     if prefilter is not None:
         clauses.append((Occur.Must, Query.const_score_query(prefilter, 0.0)))
     node = freetext.parse(request.q) if request.q else None
+    text = None
     if node is not None:
-        widen = _in_matching_collections(searcher) if searcher and kind == f.TYPE_ITEM else None
-        clauses.append((Occur.Must, translate.text_query(node, searcher, widen)))
+        wider = searcher is not None and widen and kind == f.TYPE_ITEM
+        expand = _in_matching_collections(searcher) if searcher and wider else None
+        text = translate.text_query(node, searcher, expand)
+        clauses.append((Occur.Must, text))
     if request.collections:
         clauses.append((Occur.Must, translate.term_any(f.COLLECTION, request.collections)))
     if request.ids:
         clauses.append((Occur.Must, translate.term_any(f.ID, request.ids)))
     bbox = None if window_box else request.bbox
     if bbox is not None:
-        clauses.append((Occur.Must, translate.bbox_query(bbox, kind)))
+        clauses.append((Occur.Must, translate.bbox_query(bbox, kind, text)))
     if request.datetime is not None and not window_box:
         # Month terms pay off unless a bbox leads and the exact clauses only check its hits.
         interval = translate.interval_query(
@@ -393,9 +398,8 @@ def _direct(
         if pairs is None:
             return None
         return pairs, known or relevance.counted(searcher, terms, stats, count_all, count_limit)
-    unranked = replace(request, q=None)
-    filters = object_clauses(unranked, f.TYPE_ITEM, stats, searcher, prefilter)
-    found = relevance.filtered_page(searcher, request, node, filters)
+    clauses = object_clauses(request, f.TYPE_ITEM, stats, searcher, prefilter, widen=False)
+    found = relevance.filtered_page(searcher, request, clauses)
     if found is None:
         return None
     pairs, direct = found

@@ -20,7 +20,7 @@ from shapely.geometry import shape
 
 from index_builder.build import build_objects
 from index_builder.crawl import Crawled, CrawlReport
-from stacsift import grid
+from stacsift import grid, window
 from stacsift.index.documents import item_bbox, item_interval, parse_datetime
 from stacsift.index.reader import IndexReader, OpenIndex
 from stacsift.query import cql2
@@ -35,6 +35,7 @@ from tests.support.windows import windows_on_small_indexes
 NAIP_ITEMS = FIXTURES / "items/planetary-computer-naip/naip-items.ndjson"
 CELL = grid.FINEST_SIZE / 2  # multiples of it are cell bounds (every other one) or midpoints
 Box = tuple[float, float, float, float]
+TITLES = ("alpha", "beta", "gamma alpha", "delta")
 
 
 def made_item(number: int, rng: random.Random) -> dict[str, Any]:
@@ -58,6 +59,7 @@ def made_item(number: int, rng: random.Random) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "datetime": when if number % 3 else None,
         "gsd": number % 4 * 10.0,
+        "title": TITLES[number % len(TITLES)],
     }
     if number % 3 == 0:
         properties["start_datetime"] = when
@@ -207,6 +209,43 @@ def check_against_brute_force(items: list[dict[str, Any]], index: OpenIndex) -> 
         assert set(got) == expected, (box, interval, len(set(got) ^ expected))
         checked += bool(expected)
     assert checked > 100  # most queries match something: the comparison is not vacuous
+
+
+@pytest.mark.parametrize("big", [False, True])
+@pytest.mark.parametrize(
+    ("q", "words"), [("alpha", {"alpha"}), ("delta OR gam*", {"delta", "gamma"})]
+)
+def test_text_in_a_box_matches_a_brute_force_check(
+    items: list[dict[str, Any]],
+    index: OpenIndex,
+    monkeypatch: pytest.MonkeyPatch,
+    q: str,
+    words: set[str],
+    big: bool,
+) -> None:
+    # GIVEN an index counted as big (pages from direct matches first) or not
+    if big:
+        monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    checked = 0
+    for box, interval in queries(random.Random(13)):
+        if box is None:
+            continue
+        # WHEN searching words in a box (the box checks the words in its border cells)
+        request = SearchRequest(q=q, bbox=box, datetime=interval, limit=10_000)
+        page = search_items(index, request)
+        # THEN exactly the items with the words in their title, in the box and time, match
+        expected = {
+            i["id"]
+            for i in items
+            if words & set(i["properties"].get("title", "").split())
+            and overlaps_box(i, box)
+            and (interval is None or overlaps_time(i, interval))
+        }
+        got = [f["id"] for f in page.features]
+        assert len(got) == len(set(got)) == page.matched, (box, interval)
+        assert set(got) == expected, (box, interval, len(set(got) ^ expected))
+        checked += bool(expected)
+    assert checked > 50
 
 
 def test_collection_search_by_bbox_finds_only_collections(index: OpenIndex) -> None:
