@@ -56,7 +56,7 @@ QUERIES: dict[str, list[GET | dict[str, Any]]] = {
     ],
     "ids": [{"ids": "forest-0000000,water-0000001,urban-0000002,snow-0000004"}],
     "collections": [{"collections": "forest-layers"}, {"collections": "snow-layers,water-layers"}],
-    # a bbox, time, a continuous number, a number of three values, a string, the end time
+    # a bbox, time, a continuous number, a number of four values, a string, the end time
     "sortby": [
         {"sortby": "-eo:cloud_cover", "bbox": "-20,30,40,60"},
         {"sortby": "datetime"},
