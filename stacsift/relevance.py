@@ -9,11 +9,13 @@ theirs: one disjunction of their queries, without the widening aggregation and w
 clause that leaves out collections and catalogs (there are few; their hits are dropped here
 instead). tantivy still scores every match: tantivy-py 0.27 collects top documents through a
 ``MultiCollector``, which never takes tantivy's pruning path (block-max WAND), so a relevance
-page costs time in proportion to its matches.
+page costs time in proportion to its matches. Filters score 0 and change no order either: with
+them, the page comes from the direct matches that pass them (:func:`filtered_page`).
 
 numberMatched is counted in time windows like a time-ordered page's (:mod:`stacsift.window`):
 the items matching the first word, phrase or prefix directly (unranked, a prefix by its words
-rather than its regex), up to the count limit, are a lower bound.
+rather than its regex), up to the count limit, are a lower bound. With filters, the direct
+matches that pass them are counted in the search that finds the page.
 """
 
 from __future__ import annotations
