@@ -67,10 +67,7 @@ def direct_page(
     hits = searcher.search(query, limit=need + others, count=False).hits
     skipped = _others(searcher, others)
     kept = [(score, address) for score, address in hits if _key(address) not in skipped]
-    page = kept[request.cursor.skip : need]
-    if len(page) <= request.limit or not page[-1][0] > 0:
-        return None
-    return page
+    return _filled(request, kept)
 
 
 def filtered_page(
@@ -81,10 +78,16 @@ def filtered_page(
     and how many there are; None when they do not fill the page."""
     need = request.cursor.skip + request.limit + 1
     result = searcher.search(Query.boolean_query(clauses), limit=need, count=True)
-    page = result.hits[request.cursor.skip : need]
+    page = _filled(request, result.hits)
+    return None if page is None else (page, window.count_of(result))
+
+
+def _filled(request: SearchRequest, hits: window.Hits) -> window.Hits | None:
+    """The page's hits and one more, when direct matches (score above 0) fill them."""
+    page = hits[request.cursor.skip : request.cursor.skip + request.limit + 1]
     if len(page) <= request.limit or not page[-1][0] > 0:
         return None
-    return page, window.count_of(result)
+    return page
 
 
 def _others(searcher: tantivy.Searcher, count: int) -> set[tuple[int, int]]:

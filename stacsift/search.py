@@ -392,8 +392,7 @@ def _direct(
         return None
     node, terms = text
     searcher = index.searcher()
-    filtered = request.collections or request.ids or request.bbox or request.datetime
-    if not filtered and prefilter is None:
+    if _alone(replace(request, q=None)):
         pairs = relevance.direct_page(searcher, request, node, stats.count)
         if pairs is None:
             return None
@@ -423,12 +422,13 @@ def _in_value_windows(
     enumerates the box in every window; with collections, the full search orders only their
     items."""
     field, descending = order
-    unfiltered = replace(request, limit=10, token=None, sortby=(), fields=None) == SearchRequest()
     after = request.cursor.after
-    if known is None or not unfiltered or isinstance(after, Missing):
+    if known is None or not _alone(request) or isinstance(after, Missing):
+        return None
+    if index.stats(kind).count < window.MIN_OBJECTS:
         return None
     bounds = index.bounds(kind, field)
-    if bounds is None or index.stats(kind).count < window.MIN_OBJECTS:
+    if bounds is None:
         return None
     start = None if after is None else float(after)
     need = (request.cursor.skip, request.limit + 1)
@@ -445,11 +445,15 @@ def _known_count(index: OpenIndex, request: SearchRequest, kind: str) -> window.
     token = request.token
     if token is not None and token.matched is not None:
         return window.Count(token.matched, token.at_least)
-    alone = replace(request, collections=(), limit=10, token=None, sortby=(), fields=None)
-    if kind != f.TYPE_ITEM or alone != SearchRequest():
+    if kind != f.TYPE_ITEM or not _alone(replace(request, collections=())):
         return None
     matched = index.stats(kind).matched(request.collections)
     return None if matched is None else window.Count(matched)
+
+
+def _alone(request: SearchRequest) -> bool:
+    """Whether nothing narrows the request's matches (its page, order and fields aside)."""
+    return replace(request, limit=10, token=None, sortby=(), fields=None) == SearchRequest()
 
 
 def _after(field: str, value: Value, descending: bool, complete: bool) -> Query:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import replace
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from stacsift.search import search_items
 from stacsift.settings import StoreSettings
 from stacsift.store import open_bucket
 from tests.conftest import FIXTURES
+from tests.support.paging import pages
 from tests.support.windows import windows_on_small_indexes
 
 NAIP_ITEMS = FIXTURES / "items/planetary-computer-naip/naip-items.ndjson"
@@ -355,18 +357,13 @@ def test_windows_give_the_pages_and_counts_of_a_full_search(
 
 
 def _pages(
-    index: OpenIndex, request: SearchRequest, count_limit: int, pages: int = 6
+    index: OpenIndex, request: SearchRequest, count_limit: int, most: int = 6
 ) -> list[tuple[list[str], tuple[int | None, bool]]]:
     """(ids, (matched, at_least)) of the first pages, following each page's next token."""
-    found = []
-    for _ in range(pages):
-        page = search_items(index, request, count_limit=count_limit)
-        found.append(([f["id"] for f in page.features], (page.matched, page.at_least)))
-        token = page.next_token()
-        if token is None:
-            break
-        request = replace(request, token=token)
-    return found
+    return [
+        ([f["id"] for f in page.features], (page.matched, page.at_least))
+        for page in islice(pages(index, request, count_limit), most)
+    ]
 
 
 # Over the NAIP tiles: about half of the candidates of its bbox lie outside it
@@ -424,10 +421,10 @@ def test_windows_give_the_candidates_of_a_full_scan(
 ) -> None:
     # GIVEN a search that tests each candidate exactly, ordered by time, paged deep
     request = replace(first, limit=5)
-    full = _pages(index, request, 10_000, pages=30)
+    full = _pages(index, request, 10_000, most=30)
     answered = windows_on_small_indexes(monkeypatch, "scanned")
     # WHEN its candidates come from time windows in the box of its geometry
-    windowed = _pages(index, request, 10_000, pages=30)
+    windowed = _pages(index, request, 10_000, most=30)
     # THEN windows gave them, and the pages and counts are those of the full scan
     assert any(answered)
     assert windowed == full

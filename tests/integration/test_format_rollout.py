@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from stacsift.store import open_bucket
 from stacsift_cli.main import main
 from tests.conftest import FIXTURES
 from tests.support.naip import build_naip
+from tests.support.paging import pages
 from tests.support.windows import windows_on_small_indexes
 
 CATALOG = FIXTURES / "catalogs/pystac-test-case-1/catalog.json"
@@ -140,11 +140,8 @@ def test_format_5_answers_without_day_windows(
 
 def _paged(index: OpenIndex, request: SearchRequest) -> list[tuple[str, str]]:
     """(datetime, id) of every result, page after page."""
-    found: list[tuple[str, str]] = []
-    while True:
-        page = search_items(index, request)
-        found += [(f["properties"]["datetime"], f["id"]) for f in page.features]
-        token = page.next_token()
-        if token is None:
-            return found
-        request = replace(request, token=token)
+    return [
+        (f["properties"]["datetime"], f["id"])
+        for page in pages(index, request)
+        for f in page.features
+    ]

@@ -3,8 +3,6 @@ of their collection (below direct matches), on a real tantivy index."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from stacsift.search import search_items
 from stacsift.settings import StoreSettings
 from stacsift.store import Bucket, open_bucket
 from stacsift.update import Changes, apply_changes
+from tests.support.paging import pages, recorded
 
 TITLED_FOREST = {"forest.coniferous.glad_30m", "forest.osm"}  # "forest" in their titles
 CROPLAND = "cropland.annual_10m"  # "forestry" in its description only
@@ -138,18 +137,8 @@ def _assert_direct_pages_equal_the_full_ranking(
     monkeypatch.undo()
     # WHEN the index counts as big, so that pages come from direct matches while they fill them
     monkeypatch.setattr(window, "MIN_OBJECTS", 1)
-    answered: list[bool] = []
-
-    def spied(real: Callable[..., Any]) -> Callable[..., Any]:
-        def spy(*args: Any) -> Any:
-            found = real(*args)
-            answered.append(found is not None)
-            return found
-
-        return spy
-
-    monkeypatch.setattr(relevance, "direct_page", spied(relevance.direct_page))
-    monkeypatch.setattr(relevance, "filtered_page", spied(relevance.filtered_page))
+    answered = recorded(monkeypatch, relevance, "direct_page")
+    recorded(monkeypatch, relevance, "filtered_page", answered)
     paged = _ranked_pages(index, request, 10_000)
     limited = _ranked_pages(index, request, 2)
     # THEN the pages are the same, in the same order, and so are the counts up to the limit
@@ -163,14 +152,10 @@ def _assert_direct_pages_equal_the_full_ranking(
 def _ranked_pages(
     index: OpenIndex, request: SearchRequest, count_limit: int
 ) -> list[tuple[list[str], tuple[int | None, bool]]]:
-    pages = []
-    while True:
-        page = search_items(index, request, count_limit=count_limit)
-        pages.append(([hit.obj["id"] for hit in page.hits], (page.matched, page.at_least)))
-        token = page.next_token()
-        if token is None:
-            return pages
-        request = replace(request, token=token)
+    return [
+        ([hit.obj["id"] for hit in page.hits], (page.matched, page.at_least))
+        for page in pages(index, request, count_limit)
+    ]
 
 
 @pytest.mark.parametrize("listed", [64, 1])

@@ -3,9 +3,6 @@ equal the full search's, ties, missing values and later pages included, on a rea
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
-
 import pytest
 
 from index_builder.build import build_objects
@@ -17,6 +14,7 @@ from stacsift.search import search_items
 from stacsift.settings import StoreSettings
 from stacsift.store import open_bucket
 from tests.integration.test_search_semantics import purpose_made
+from tests.support.paging import pages, recorded
 
 ITEMS = 300
 
@@ -44,14 +42,7 @@ def valued(tmp_path_factory: pytest.TempPathFactory) -> OpenIndex:
 
 
 def _pages(index: OpenIndex, request: SearchRequest) -> list[tuple[list[str], int | None]]:
-    pages = []
-    while True:
-        page = search_items(index, request)
-        pages.append(([hit.obj["id"] for hit in page.hits], page.matched))
-        token = page.next_token()
-        if token is None:
-            return pages
-        request = replace(request, token=token)
+    return [([hit.obj["id"] for hit in page.hits], page.matched) for page in pages(index, request)]
 
 
 @pytest.mark.parametrize("first_share", [4.0, 0.01])
@@ -73,7 +64,7 @@ def test_value_windows_page_as_the_full_search_does(
     # expected to hold 4 times the page, or so narrow that it widens)
     monkeypatch.setattr(window, "MIN_OBJECTS", 1)
     monkeypatch.setattr(value_window, "FIRST_SHARE", first_share)
-    answered = _answered(monkeypatch)
+    answered = recorded(monkeypatch, value_window, "windowed")
     windowed = _pages(valued, request)
     # THEN the pages are the same, in order, with the same counts; windows answered pages
     assert windowed == full
@@ -86,22 +77,9 @@ def test_a_filtered_sort_is_not_windowed(
 ) -> None:
     # GIVEN an index counted as big
     monkeypatch.setattr(window, "MIN_OBJECTS", 1)
-    answered = _answered(monkeypatch)
+    answered = recorded(monkeypatch, value_window, "windowed")
     # WHEN a sort by a numeric property is filtered (windows would search the filter each time)
     request = SearchRequest(sortby=(SortKey("eo:cloud_cover", False),), ids=("v-001", "v-002"))
     page = search_items(valued, request)
     # THEN the full search answers it
     assert [hit.obj["id"] for hit in page.hits] == ["v-001", "v-002"] and answered == []
-
-
-def _answered(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    answered: list[bool] = []
-    real = value_window.windowed
-
-    def recorded(*args: Any) -> Any:
-        found = real(*args)
-        answered.append(found is not None)
-        return found
-
-    monkeypatch.setattr(value_window, "windowed", recorded)
-    return answered

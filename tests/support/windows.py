@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from stacsift import window
+from tests.support.paging import recorded
 
 
 def windows_on_small_indexes(
@@ -24,13 +23,4 @@ def windows_on_small_indexes(
         monkeypatch.setattr(window, "MAX_MONTHS", 0)
     monkeypatch.setattr(window.Area, "pays", lambda self, need: True)
     monkeypatch.setattr(window, "MAX_TERMS", 1_000_000)
-    answered: list[bool] = []
-    real = getattr(window, entry)
-
-    def recorded(*args: Any, **kwargs: Any) -> Any:
-        found = real(*args, **kwargs)
-        answered.append(found is not None)
-        return found
-
-    monkeypatch.setattr(window, entry, recorded)
-    return answered
+    return recorded(monkeypatch, window, entry)
