@@ -18,7 +18,7 @@ import orjson
 import tantivy
 from tantivy import FieldType, Occur, Query, SearchResult
 
-from stacsift import relevance, value_window, window
+from stacsift import relevance, term_window, value_window, window
 from stacsift.errors import IndexFormatError, InvalidParameter, NotFound
 from stacsift.index import properties
 from stacsift.index import schema as f
@@ -44,6 +44,8 @@ NATIVE_SORT = {
     **properties.NUMERIC,
     **properties.STRINGS,
 }
+# Text sort fields whose values are single strings (windows of their first values hold whole ties).
+TERM_SORTS = frozenset({f.COLLECTION, *properties.STRINGS.values()})
 # The type of each sort field that a page can continue after (text ones continue by counting).
 NATIVE_TYPES = {
     f.START: FieldType.Integer,
@@ -329,9 +331,8 @@ def _native(
         )
     elif field is None and kind == f.TYPE_ITEM:
         found = _direct(index, request, prefilter, known, count_all, count_limit)
-    elif field is not None and NATIVE_TYPES.get(field) == FieldType.Float:
-        value_order = (field, descending)
-        found = _in_value_windows(index, request, kind, value_order, search, known)
+    elif field is not None and known is not None and _windows_pay(index, request, kind):
+        found = _in_sort_windows(index, request, kind, (field, descending), search, known)
     if found is None:
         result = search(count=known is None)
         found = result.hits, known or window.Count(window.count_of(result))
@@ -408,35 +409,43 @@ def _direct(
     return pairs, known
 
 
-def _in_value_windows(
+def _in_sort_windows(
     index: OpenIndex,
     request: SearchRequest,
     kind: str,
     order: tuple[str, bool],
     search: Callable[[list[tuple[Occur, Query]], bool], SearchResult],
-    known: window.Count | None,
+    known: window.Count,
 ) -> window.Found | None:
     """A page of a big index ordered by a numeric property, from windows of its values
-    (:mod:`stacsift.value_window`), when nothing filters it (its count is ``known`` then). A
+    (:mod:`stacsift.value_window`), or by a text property, from a window of its first values
+    (:mod:`stacsift.term_window`), when nothing filters it (its count is ``known`` then). A
     filter makes windows cost more than they save: at 2,000,000 items, with a bbox, tantivy
     enumerates the box in every window; with collections, the full search orders only their
     items."""
     field, descending = order
-    after = request.cursor.after
-    if known is None or not _alone(request) or isinstance(after, Missing):
-        return None
-    if index.stats(kind).count < window.MIN_OBJECTS:
-        return None
-    bounds = index.bounds(kind, field)
-    if bounds is None:
-        return None
-    start = None if after is None else float(after)
-    need = (request.cursor.skip, request.limit + 1)
-    span = (bounds.low, bounds.high)
-    hits = value_window.windowed(
-        lambda extra: search(extra, True), field, span, bounds.count, start, descending, need
-    )
+    cursor = request.cursor
+    need = (cursor.skip, request.limit + 1)
+    hits = None
+    if field in TERM_SORTS:
+        first = index.terms(kind, field, descending)
+        hits = term_window.windowed(lambda extra: search(extra, False), field, first, need)
+    elif NATIVE_TYPES.get(field) == FieldType.Float and not isinstance(cursor.after, Missing):
+        bounds = index.bounds(kind, field)
+        if bounds is None:
+            return None
+        start = None if cursor.after is None else float(cursor.after)
+        span = (bounds.low, bounds.high)
+        hits = value_window.windowed(
+            lambda extra: search(extra, True), field, span, bounds.count, start, descending, need
+        )
     return None if hits is None else (hits, known)
+
+
+def _windows_pay(index: OpenIndex, request: SearchRequest, kind: str) -> bool:
+    """Whether windows of a sort field's values may answer: nothing filters the request (its
+    count is known then) and the index is big (a full search is as cheap on a small one)."""
+    return _alone(request) and index.stats(kind).count >= window.MIN_OBJECTS
 
 
 def _known_count(index: OpenIndex, request: SearchRequest, kind: str) -> window.Count | None:

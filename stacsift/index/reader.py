@@ -31,7 +31,14 @@ from stacsift.errors import (
 from stacsift.index import schema
 from stacsift.index.manifest import MANIFEST_KEY, TANTIVY_PREFIX, Manifest
 from stacsift.index.publish import history_key
-from stacsift.index.stats import Bounds, KindStats, kind_stats, value_bounds
+from stacsift.index.stats import (
+    Bounds,
+    Counted,
+    KindStats,
+    first_terms,
+    kind_stats,
+    value_bounds,
+)
 from stacsift.settings import StoreSettings
 from stacsift.store import Bucket, open_bucket
 
@@ -48,6 +55,9 @@ class OpenIndex:
     index: tantivy.Index
     _stats: dict[str, KindStats] = field(default_factory=dict, compare=False, repr=False)
     _bounds: dict[tuple[str, str], Bounds | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    _terms: dict[tuple[str, str, bool], Counted] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -68,6 +78,15 @@ class OpenIndex:
             with schema.layout(self.manifest.format_version):
                 self._bounds[kind, name] = value_bounds(self.searcher(), kind, name)
         return self._bounds[kind, name]
+
+    def terms(self, kind: str, name: str, descending: bool) -> Counted:
+        """The first values of a text fast field in a sort by it, with their counts, computed
+        once per generation and direction, on first need (at 2,000,000 items, about 20 ms)."""
+        key = (kind, name, descending)
+        if key not in self._terms:
+            with schema.layout(self.manifest.format_version):
+                self._terms[key] = first_terms(self.searcher(), kind, name, descending)
+        return self._terms[key]
 
 
 class IndexReader:

@@ -15,6 +15,7 @@ from stacsift import grid
 from stacsift.index import schema as f
 
 MAX_COLLECTIONS = 65_536
+FIRST_TERMS = 64  # the values of a text field listed for windows of its values
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ class Bounds:
     low: float
     high: float
     count: int
+
+
+Counted = tuple[tuple[str, int], ...]  # values of a text field, each with how many have it
 
 
 def kind_stats(searcher: tantivy.Searcher, kind: str) -> KindStats:
@@ -127,3 +131,15 @@ def value_bounds(searcher: tantivy.Searcher, kind: str, field: str) -> Bounds | 
     if not all(isinstance(v, int | float) for v in (low, high, count)):
         return None
     return Bounds(float(low), float(high), int(count))
+
+
+def first_terms(searcher: tantivy.Searcher, kind: str, field: str, descending: bool) -> Counted:
+    """The first :data:`FIRST_TERMS` values of a text fast field over the objects of ``kind``
+    in the order of a sort by it (by their bytes), with their counts: one terms aggregation
+    ordered by the values (each segment's first values hold the index's, so the counts are
+    exact)."""
+    query = tantivy.Query.term_query(f.schema(), f.TYPE, kind)
+    order = "desc" if descending else "asc"
+    terms = {"terms": {"field": field, "size": FIRST_TERMS, "order": {"_key": order}}}
+    found = searcher.aggregate(query, {"values": terms}).get("values", {})
+    return tuple((str(b["key"]), int(b["doc_count"])) for b in found.get("buckets", []))

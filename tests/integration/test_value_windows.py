@@ -1,28 +1,36 @@
-"""Pages ordered by a numeric property from windows of its values (stacsift.value_window)
-equal the full search's, ties, missing values and later pages included, on a real index."""
+"""Pages ordered by a numeric property from windows of its values (stacsift.value_window),
+and by a text property from a window of its first values (stacsift.term_window), equal the
+full search's, ties, missing values and later pages included, on a real index."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from index_builder.build import build_objects
 from index_builder.crawl import Crawled, CrawlReport
-from stacsift import value_window, window
+from stacsift import term_window, value_window, window
+from stacsift.index import stats
 from stacsift.index.reader import IndexReader, OpenIndex
 from stacsift.query.params import SearchRequest, SortKey
 from stacsift.search import search_items
 from stacsift.settings import StoreSettings
-from stacsift.store import open_bucket
+from stacsift.store import Bucket, open_bucket
 from tests.integration.test_search_semantics import purpose_made
 from tests.support.paging import pages, recorded
 
 ITEMS = 300
+# Values whose byte order is not their alphabetical order, in collections of a few values.
+PLATFORMS = ("sentinel-2a", "Landsat-8", "landsat-9", "naip", "\u00df-sat", "Z1")
+COLLECTIONS = ("pacific", "Atlantic", "arctic")
 
 
 @pytest.fixture(scope="module")
-def valued(tmp_path_factory: pytest.TempPathFactory) -> OpenIndex:
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Bucket, Path]:
     """Items with a cloud cover of distinct values, of a few tied values (gsd), and every
-    seventh without either; some days apart, in no order of their values."""
+    seventh without either; a platform of a few values (every fifth without one), in one of
+    three collections; some days apart, in no order of their values."""
     work = tmp_path_factory.mktemp("valued")
     items = []
     for n in range(ITEMS):
@@ -34,10 +42,19 @@ def valued(tmp_path_factory: pytest.TempPathFactory) -> OpenIndex:
                 "eo:cloud_cover": (n * 97) % 1000 / 10,
                 "gsd": (10, 30, 60)[n % 3],
             }
+        if n % 5:
+            item["properties"]["platform"] = PLATFORMS[(n * 7) % len(PLATFORMS)]
+        item["collection"] = COLLECTIONS[(n * 11) % len(COLLECTIONS)]
         items.append(item)
     objects = [Crawled("Item", f"memory:{i['id']}", i) for i in items]
     bucket = open_bucket(str(work / "root"), StoreSettings(), create=True)
     build_objects(objects, ["memory"], bucket, CrawlReport(), work)
+    return bucket, work
+
+
+@pytest.fixture(scope="module")
+def valued(built: tuple[Bucket, Path]) -> OpenIndex:
+    bucket, work = built
     return IndexReader(bucket, work / "cache").current()
 
 
@@ -83,3 +100,32 @@ def test_a_filtered_sort_is_not_windowed(
     page = search_items(valued, request)
     # THEN the full search answers it
     assert [hit.obj["id"] for hit in page.hits] == ["v-001", "v-002"] and answered == []
+
+
+@pytest.mark.parametrize("listed", [64, 2])
+@pytest.mark.parametrize("name", ["platform", "collection"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_text_windows_page_as_the_full_search_does(
+    built: tuple[Bucket, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    descending: bool,
+    listed: int,
+) -> None:
+    # GIVEN the pages of a sort by a text property, paged by the full search to the end
+    bucket, work = built
+    request = SearchRequest(sortby=(SortKey(name, descending),), limit=9)
+    monkeypatch.setattr(term_window, "windowed", lambda *_: None)
+    full = _pages(IndexReader(bucket, work / "cache").current(), request)
+    monkeypatch.undo()
+    # WHEN the index counts as big, so that a window of the first values is searched first
+    # (of all values, or of the first two only: later pages are beyond them)
+    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    monkeypatch.setattr(stats, "FIRST_TERMS", listed)
+    answered = recorded(monkeypatch, term_window, "windowed")
+    windowed = _pages(IndexReader(bucket, work / "cache").current(), request)
+    # THEN the pages are the same, in order, with the same counts; windows answered pages
+    # (with two values listed, the full search answered those beyond them)
+    assert windowed == full
+    assert sum(len(ids) for ids, _ in full) == ITEMS and full[0][1] == ITEMS
+    assert True in answered and (False in answered or listed > 2)
