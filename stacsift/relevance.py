@@ -71,14 +71,16 @@ def direct_page(
 
 
 def filtered_page(
-    searcher: tantivy.Searcher, request: SearchRequest, clauses: list[Clause]
+    searcher: tantivy.Searcher, request: SearchRequest, clauses: list[Clause], complete: bool
 ) -> tuple[window.Hits, int] | None:
     """(score, address) of the page's results and one more, from the direct matches that pass
     the request's filters (``clauses``: its words unwidened, its filters keeping items only),
-    and how many there are; None when they do not fill the page."""
-    need = request.cursor.skip + request.limit + 1
+    and how many there are; None when they do not fill the page, unless they are every match
+    (``complete``: no collection the filters keep matches the words)."""
+    skip = request.cursor.skip
+    need = skip + request.limit + 1
     result = searcher.search(Query.boolean_query(clauses), limit=need, count=True)
-    page = _filled(request, result.hits)
+    page = result.hits[skip:need] if complete else _filled(request, result.hits)
     return None if page is None else (page, window.count_of(result))
 
 

@@ -172,8 +172,10 @@ def object_clauses(
     node = freetext.parse(request.q) if request.q else None
     text = None
     if node is not None:
-        wider = searcher is not None and widen and kind == f.TYPE_ITEM
-        expand = _in_matching_collections(searcher) if searcher and wider else None
+        wider = widen and kind == f.TYPE_ITEM
+        expand = None
+        if searcher is not None and wider:
+            expand = _in_matching_collections(searcher, request.collections)
         text = translate.text_query(node, searcher, expand)
         clauses.append((Occur.Must, text))
     if request.collections:
@@ -202,7 +204,9 @@ def object_clauses(
 MAX_WIDENING_COLLECTIONS = 1000
 
 
-def _in_matching_collections(searcher: tantivy.Searcher) -> translate.Expand:
+def _in_matching_collections(
+    searcher: tantivy.Searcher, within: tuple[str, ...] = ()
+) -> translate.Expand:
     """Widens a word's query to the items of the collections it matches (``q=woodland`` finds
     the items of a collection with that keyword), at score 0, so below every direct match.
 
@@ -210,18 +214,27 @@ def _in_matching_collections(searcher: tantivy.Searcher) -> translate.Expand:
     """
 
     def widen(leaf: Query) -> Query:
-        collections = Query.boolean_query(
-            [(Occur.Must, leaf), (Occur.Must, translate.type_is(f.TYPE_COLLECTION))]
-        )
-        terms = {"ids": {"terms": {"field": f.COLLECTION, "size": MAX_WIDENING_COLLECTIONS}}}
-        buckets = searcher.aggregate(collections, terms)["ids"]["buckets"]
-        ids = [str(bucket["key"]) for bucket in buckets]
+        ids = _matching_collections(searcher, leaf, within)
         if not ids:
             return leaf
         members = Query.const_score_query(translate.term_any(f.COLLECTION, ids), 0.0)
         return Query.boolean_query([(Occur.Should, leaf), (Occur.Should, members)])
 
     return widen
+
+
+def _matching_collections(
+    searcher: tantivy.Searcher, leaf: Query, within: tuple[str, ...]
+) -> list[str]:
+    """The collections whose own text ``leaf`` matches; only those of ``within`` when it has
+    any (a request's collections: the items of others are filtered out anyway)."""
+    collections = Query.boolean_query(
+        [(Occur.Must, leaf), (Occur.Must, translate.type_is(f.TYPE_COLLECTION))]
+    )
+    terms = {"ids": {"terms": {"field": f.COLLECTION, "size": MAX_WIDENING_COLLECTIONS}}}
+    buckets = searcher.aggregate(collections, terms)["ids"]["buckets"]
+    ids = [str(bucket["key"]) for bucket in buckets]
+    return [i for i in ids if i in within] if within else ids
 
 
 def search_items(
@@ -386,7 +399,9 @@ def _direct(
 ) -> window.Found | None:
     """A relevance page of a big index from the direct matches of its words, when they fill
     it (:mod:`stacsift.relevance`). With filters, numberMatched is the count limit (at least)
-    when that many match directly, else every match, counted."""
+    when that many match directly, else every match, counted; when no collection the filters
+    keep matches the words, the direct matches are every match: they answer every page, and
+    are counted exactly."""
     text = relevance.disjunction(request)
     stats = index.stats(f.TYPE_ITEM)
     if text is None or stats.count < window.MIN_OBJECTS:
@@ -399,11 +414,17 @@ def _direct(
             return None
         return pairs, known or relevance.counted(searcher, terms, stats, count_all, count_limit)
     clauses = object_clauses(request, f.TYPE_ITEM, stats, searcher, prefilter, widen=False)
-    found = relevance.filtered_page(searcher, request, clauses)
+    leaves = (translate.text_query(term, searcher) for term in terms)
+    complete = not any(
+        _matching_collections(searcher, leaf, request.collections) for leaf in leaves
+    )
+    found = relevance.filtered_page(searcher, request, clauses, complete)
     if found is None:
         return None
     pairs, direct = found
-    if known is None:
+    if known is None and complete:
+        known = window.Count(direct)
+    elif known is None:
         at_least = direct >= count_limit
         known = window.Count(count_limit, True) if at_least else window.Count(count_all())
     return pairs, known

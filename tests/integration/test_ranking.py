@@ -128,6 +128,38 @@ def test_filtered_pages_of_direct_matches_equal_the_full_ranking(
     _assert_direct_pages_equal_the_full_ranking(current(sample_root), request, monkeypatch, direct)
 
 
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"collections": ("forest.osm", CROPLAND)},
+        {
+            "collections": ("forest.osm", CROPLAND),
+            "datetime": (parse_datetime("2020-01-01T00:00:00Z"), None),
+        },
+    ],
+)
+def test_direct_matches_answer_every_page_when_no_kept_collection_matches_the_words(
+    sample_root: tuple[Bucket, Path], monkeypatch: pytest.MonkeyPatch, filters: dict[str, Any]
+) -> None:
+    # GIVEN words in the items' titles (their years) but not in their collections' texts,
+    # searched in those collections, paged through to the end by the full ranking
+    index = current(sample_root)
+    request = SearchRequest(q="2019 OR 2020 OR 2021 OR 2022 OR 2023", limit=3, **filters)
+    monkeypatch.setattr(relevance, "disjunction", lambda _: None)
+    full = _ranked_pages(index, request, 10_000)
+    monkeypatch.undo()
+    # WHEN the index counts as big
+    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    answered = recorded(monkeypatch, relevance, "filtered_page")
+    paged = _ranked_pages(index, request, 10_000)
+    limited = _ranked_pages(index, request, 2)
+    # THEN the direct matches answered every page, the last (short) one too, with the same
+    # results as the full ranking, and counted them exactly past the count limit
+    assert paged == limited == full
+    assert answered and all(answered) and len(answered) == 2 * len(full)
+    assert len(full[-1][0]) < 3 and full[0][1] == (sum(len(ids) for ids, _ in full), False)
+
+
 def _assert_direct_pages_equal_the_full_ranking(
     index: OpenIndex, request: SearchRequest, monkeypatch: pytest.MonkeyPatch, direct: bool
 ) -> None:
