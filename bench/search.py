@@ -50,6 +50,12 @@ QUERIES: dict[str, list[GET | dict[str, Any]]] = {
         {"q": "forest", "bbox": "-20,30,40,60"},
         {"q": "wetland", "bbox": "-130,20,-60,50"},
     ],
+    # words with each other filter: relevance pages from the direct matches that pass them
+    "text+filter": [
+        {"q": "forest", "collections": "forest-layers"},
+        {"q": "lake OR glacier", "datetime": "2020-01-01T00:00:00Z/.."},
+        {"q": "forest", "filter": "eo:cloud_cover < 5"},
+    ],
     "bbox+datetime": [
         {"bbox": "-20,30,40,60", "datetime": "2018-01-01T00:00:00Z/2019-12-31T23:59:59Z"},
         {"bbox": "100,-10,150,20", "datetime": "2020-06-01T00:00:00Z/.."},
