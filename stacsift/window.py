@@ -368,12 +368,11 @@ def _span(
     days = box is None and f.present(f.DAYS) and _in_days(stats.count, bounds, need)
     unit_of = _unit_of(days)
     first, last = unit_of(max(lowers)), unit_of(min(uppers))
-    oldest, newest = unit_of(bounds[0]), unit_of(bounds[1])
-    if first is None or last is None or oldest is None or newest is None or last < first:
+    units = _units(bounds, days)
+    if first is None or last is None or units is None or last < first:
         return None
-    # (a few far-future values must not make every unit look empty)
     objects = stats.count if box is None else max(box.expected, 1.0)
-    per_unit = objects / min(newest - oldest + 1, CENTURY_DAYS if days else CENTURY_MONTHS)
+    per_unit = objects / units
     collections = request.collections if distributes(request) else ()
     side = ("s" if field == f.START else "e") if days else None
     return _Span(first, last, descending, per_unit, collections, box, side)
@@ -381,8 +380,18 @@ def _span(
 
 def _in_days(objects: int, bounds: tuple[int, int], need: int) -> bool:
     """Whether the first window is expected to hold ``need`` results within FIRST_DAYS days."""
-    days = (bounds[1] - bounds[0]) // grid.DAY + 1
-    return need * FILL * min(days, CENTURY_DAYS) <= FIRST_DAYS * objects
+    days = _units(bounds, True)
+    return days is not None and need * FILL * days <= FIRST_DAYS * objects
+
+
+def _units(bounds: tuple[int, int], days: bool) -> int | None:
+    """How many days (months) the index's values span, at most a century's (a few far-future
+    values must not make every unit look empty)."""
+    unit_of = _unit_of(days)
+    oldest, newest = unit_of(bounds[0]), unit_of(bounds[1])
+    if oldest is None or newest is None:
+        return None
+    return min(newest - oldest + 1, CENTURY_DAYS if days else CENTURY_MONTHS)
 
 
 def count_of(result: tantivy.SearchResult) -> int:

@@ -62,7 +62,7 @@ Counted = tuple[tuple[str, int], ...]  # values of a text field, each with how m
 
 def kind_stats(searcher: tantivy.Searcher, kind: str) -> KindStats:
     """One aggregation over the objects of ``kind``."""
-    query = tantivy.Query.term_query(f.schema(), f.TYPE, kind)
+    query = _of_kind(kind)
     found = searcher.aggregate(
         query,
         {
@@ -86,6 +86,10 @@ def kind_stats(searcher: tantivy.Searcher, kind: str) -> KindStats:
             t for t in (f.START, f.END) if _count(searcher, _lacking(query, t)) == 0
         ),
     )
+
+
+def _of_kind(kind: str) -> tantivy.Query:
+    return tantivy.Query.term_query(f.schema(), f.TYPE, kind)
 
 
 def _spans(kind: tantivy.Query) -> tantivy.Query:
@@ -117,7 +121,7 @@ def _count(searcher: tantivy.Searcher, query: tantivy.Query) -> int:
 def value_bounds(searcher: tantivy.Searcher, kind: str, field: str) -> Bounds | None:
     """The lowest and highest value of a numeric fast field over the objects of ``kind``, and
     how many have one; None when none has."""
-    query = tantivy.Query.term_query(f.schema(), f.TYPE, kind)
+    query = _of_kind(kind)
     found = searcher.aggregate(
         query,
         {
@@ -138,7 +142,7 @@ def first_terms(searcher: tantivy.Searcher, kind: str, field: str, descending: b
     in the order of a sort by it (by their bytes), with their counts: one terms aggregation
     ordered by the values (each segment's first values hold the index's, so the counts are
     exact)."""
-    query = tantivy.Query.term_query(f.schema(), f.TYPE, kind)
+    query = _of_kind(kind)
     order = "desc" if descending else "asc"
     terms = {"terms": {"field": field, "size": FIRST_TERMS, "order": {"_key": order}}}
     found = searcher.aggregate(query, {"values": terms}).get("values", {})
