@@ -234,7 +234,8 @@ def _matching_collections(
     terms = {"ids": {"terms": {"field": f.COLLECTION, "size": MAX_WIDENING_COLLECTIONS}}}
     buckets = searcher.aggregate(collections, terms)["ids"]["buckets"]
     ids = [str(bucket["key"]) for bucket in buckets]
-    return [i for i in ids if i in within] if within else ids
+    kept = frozenset(within)
+    return [i for i in ids if i in kept] if kept else ids
 
 
 def search_items(
