@@ -436,7 +436,7 @@ def _in_sort_windows(
     request: SearchRequest,
     kind: str,
     order: tuple[str, bool],
-    search: Callable[[list[tuple[Occur, Query]], bool], SearchResult],
+    search: window.Search,
     known: window.Count,
 ) -> window.Found | None:
     """A page of a big index ordered by a numeric property, from windows of its values

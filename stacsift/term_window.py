@@ -11,21 +11,17 @@ values that hold the page. It holds whole values: ties keep tantivy's order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from itertools import accumulate
 
-import tantivy
-from tantivy import Occur, Query
+from tantivy import Occur
 
 from stacsift import window
 from stacsift.index.stats import Counted
 from stacsift.query import translate
 
-Search = Callable[[list[tuple[Occur, Query]]], tantivy.SearchResult]
-
 
 def windowed(
-    search: Search, field: str, first: Counted, need: tuple[int, int]
+    search: window.Narrowed, field: str, first: Counted, need: tuple[int, int]
 ) -> window.Hits | None:
     """The hits ``search`` finds among the objects with one of ``field``'s ``first`` values
     (it returns the page after skipping ``skip`` of them), when that many hold the page;

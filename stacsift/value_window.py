@@ -14,10 +14,7 @@ the full search answers instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import tantivy
-from tantivy import Occur, Query
+from tantivy import Occur
 
 from stacsift import window
 from stacsift.query import translate
@@ -26,11 +23,9 @@ FIRST_SHARE = 4.0  # the first window is expected to hold this many times the re
 MAX_WINDOWS = 3  # each one reads the whole column: then the full search is cheaper
 WIDEST = 0.25  # windows wider than this share of the values do not pay
 
-Search = Callable[[list[tuple[Occur, Query]]], tantivy.SearchResult]
-
 
 def windowed(
-    search: Search,
+    search: window.Narrowed,
     field: str,
     bounds: tuple[float, float],
     count: int,

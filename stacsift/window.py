@@ -68,6 +68,7 @@ CHECKED_COST = 4
 
 Clause = tuple[Occur, Query]
 Search = Callable[[list[Clause], bool], tantivy.SearchResult]  # (window clauses, count)
+Narrowed = Callable[[list[Clause]], tantivy.SearchResult]  # a search with clauses added
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TypeVar
 
 import tantivy
 
@@ -43,6 +44,8 @@ from stacsift.settings import StoreSettings
 from stacsift.store import Bucket, open_bucket
 
 logger = logging.getLogger(__name__)
+K = TypeVar("K")
+V = TypeVar("V")
 OTHER_GENERATIONS = 2  # kept generations held open for page tokens made on them
 
 
@@ -66,27 +69,30 @@ class OpenIndex:
 
     def stats(self, kind: str) -> KindStats:
         """Counts and time ranges of the objects of ``kind``, computed once per generation."""
-        if kind not in self._stats:
-            with schema.layout(self.manifest.format_version):
-                self._stats[kind] = kind_stats(self.searcher(), kind)
-        return self._stats[kind]
+        return self._once(self._stats, kind, lambda searcher: kind_stats(searcher, kind))
 
     def bounds(self, kind: str, name: str) -> Bounds | None:
         """The range of a numeric fast field's values over the objects of ``kind``, computed
         once per generation, on first need (at 2,000,000 items, about 35 ms)."""
-        if (kind, name) not in self._bounds:
-            with schema.layout(self.manifest.format_version):
-                self._bounds[kind, name] = value_bounds(self.searcher(), kind, name)
-        return self._bounds[kind, name]
+        return self._once(
+            self._bounds, (kind, name), lambda searcher: value_bounds(searcher, kind, name)
+        )
 
     def terms(self, kind: str, name: str, descending: bool) -> Counted:
         """The first values of a text fast field in a sort by it, with their counts, computed
         once per generation and direction, on first need (at 2,000,000 items, about 20 ms)."""
         key = (kind, name, descending)
-        if key not in self._terms:
+        return self._once(
+            self._terms, key, lambda searcher: first_terms(searcher, kind, name, descending)
+        )
+
+    def _once(self, cache: dict[K, V], key: K, compute: Callable[[tantivy.Searcher], V]) -> V:
+        """``compute`` on this generation, in its format's layout, the first time ``key`` is
+        asked for; what it found after that."""
+        if key not in cache:
             with schema.layout(self.manifest.format_version):
-                self._terms[key] = first_terms(self.searcher(), kind, name, descending)
-        return self._terms[key]
+                cache[key] = compute(self.searcher())
+        return cache[key]
 
 
 class IndexReader:
