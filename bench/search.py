@@ -51,10 +51,12 @@ QUERIES: dict[str, list[GET | dict[str, Any]]] = {
         {"q": "wetland", "bbox": "-130,20,-60,50"},
     ],
     # words with each other filter: relevance pages from the direct matches that pass them
+    # (the last: no kept collection matches the words, so the direct matches are every match)
     "text+filter": [
         {"q": "forest", "collections": "forest-layers"},
         {"q": "lake OR glacier", "datetime": "2020-01-01T00:00:00Z/.."},
         {"q": "forest", "filter": "eo:cloud_cover < 5"},
+        {"q": "forest", "collections": "water-layers"},
     ],
     "bbox+datetime": [
         {"bbox": "-20,30,40,60", "datetime": "2018-01-01T00:00:00Z/2019-12-31T23:59:59Z"},
@@ -62,13 +64,14 @@ QUERIES: dict[str, list[GET | dict[str, Any]]] = {
     ],
     "ids": [{"ids": "forest-0000000,water-0000001,urban-0000002,snow-0000004"}],
     "collections": [{"collections": "forest-layers"}, {"collections": "snow-layers,water-layers"}],
-    # a bbox, time, a continuous number, a number of four values, a string, the end time
+    # a bbox, time, a continuous number, a number of four values, strings, the end time
     "sortby": [
         {"sortby": "-eo:cloud_cover", "bbox": "-20,30,40,60"},
         {"sortby": "datetime"},
         {"sortby": "eo:cloud_cover"},
         {"sortby": "gsd"},
         {"sortby": "platform"},
+        {"sortby": "collection"},
         {"sortby": "-end_datetime"},
     ],
     "filter gsd": [{"filter": "gsd < 20"}],
