@@ -171,11 +171,12 @@ def object_clauses(
         clauses.append((Occur.Must, Query.const_score_query(prefilter, 0.0)))
     node = freetext.parse(request.q) if request.q else None
     text = None
+    widened: set[str] = set()
     if node is not None:
         wider = widen and kind == f.TYPE_ITEM
         expand = None
         if searcher is not None and wider:
-            expand = _in_matching_collections(searcher, request.collections)
+            expand = _in_matching_collections(searcher, request.collections, widened)
         text = translate.text_query(node, searcher, expand)
         clauses.append((Occur.Must, text))
     if request.collections:
@@ -186,11 +187,11 @@ def object_clauses(
     if bbox is not None:
         clauses.append((Occur.Must, translate.bbox_query(bbox, kind, text)))
     if request.datetime is not None and not window_box:
-        # Month terms pay off unless a bbox leads and the exact clauses only check its hits.
+        # Month terms pay off unless a bbox or fewer words lead (the exact clauses check them).
         interval = translate.interval_query(
             *request.datetime,
             stats.time_bounds if stats is not None else None,
-            months=bbox is None,
+            months=bbox is None and _months_pay(request.datetime, stats, searcher, node, widened),
             instants=stats is not None and stats.instants,
         )
         clauses.append((Occur.Must, interval))
@@ -201,20 +202,59 @@ def object_clauses(
     return [*clauses, translate.kind_only(kind)]
 
 
+def _months_pay(
+    interval: tuple[int | None, int | None],
+    stats: KindStats | None,
+    searcher: tantivy.Searcher | None,
+    node: freetext.Node | None,
+    widened: set[str],
+) -> bool:
+    """Whether month terms should find the objects of a datetime ``interval`` searched with
+    free text (``node``, widened to the items of the collections ``widened``). A union of
+    month terms reads every object of its months, while the exact range clauses only check
+    the objects the words match: so not when the words are expected to match fewer objects
+    than the interval holds. One search at 2,000,000 items over ten years, from 2020 on:
+    ``forest`` (400,000 matches) 14 → 8.3 ms, ``123`` (2,000) 6.0 → 0.5 ms; in one month,
+    ``forest`` keeps the months (0.7 ms, against 7.9 ms for the range clauses)."""
+    if node is None or searcher is None or stats is None:
+        return True
+    held = _held(interval, stats)
+    members = stats.matched(tuple(widened)) if widened else 0
+    if held is None or members is None:
+        return True
+    return translate.postings(node, searcher) + members >= held
+
+
+def _held(interval: tuple[int | None, int | None], stats: KindStats) -> int | None:
+    """How many objects a datetime interval is expected to hold: the index's objects, in
+    proportion to the part of their time span it covers."""
+    bounds = stats.time_bounds
+    if bounds is None:
+        return None
+    low, high = bounds
+    start, end = interval
+    first = low if start is None else max(low, start)
+    last = high if end is None else min(high, end)
+    return max(0, stats.count * (last - first + 1) // (high - low + 1))
+
+
 MAX_WIDENING_COLLECTIONS = 1000
 
 
 def _in_matching_collections(
-    searcher: tantivy.Searcher, within: tuple[str, ...] = ()
+    searcher: tantivy.Searcher, within: tuple[str, ...] = (), found: set[str] | None = None
 ) -> translate.Expand:
     """Widens a word's query to the items of the collections it matches (``q=woodland`` finds
-    the items of a collection with that keyword), at score 0, so below every direct match.
+    the items of a collection with that keyword), at score 0, so below every direct match;
+    those collections are added to ``found``.
 
     Done at query time, so changing a collection reindexes none of its items.
     """
 
     def widen(leaf: Query) -> Query:
         ids = _matching_collections(searcher, leaf, within)
+        if found is not None:
+            found.update(ids)
         if not ids:
             return leaf
         members = Query.const_score_query(translate.term_any(f.COLLECTION, ids), 0.0)

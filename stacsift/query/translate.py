@@ -91,6 +91,26 @@ def ranked_prefix(text: str, searcher: tantivy.Searcher) -> Query:
     return Query.boolean_query(ranked)
 
 
+def postings(node: Node, searcher: tantivy.Searcher) -> int:
+    """How many objects the direct query of ``node`` is expected to match, from the terms'
+    document frequencies: every object where they cannot tell (a NOT, a prefix of too many
+    words or of several)."""
+    everything = searcher.num_docs
+    if isinstance(node, Not):
+        return everything
+    if isinstance(node, Or):
+        return min(everything, sum(postings(child, searcher) for child in node.nodes))
+    if isinstance(node, And):
+        return min(postings(child, searcher) for child in node.nodes)
+    if isinstance(node, Word) and node.prefix:
+        words = _prefix_words(node.text, searcher)
+        if words is None or len(words) > MAX_PREFIX_TERMS:
+            return everything
+        return min(everything, sum(searcher.doc_freq(f.WORDS, word) for word in words))
+    stems = _STEMMED.analyze(node.text)
+    return min((searcher.doc_freq(f.TEXT, stem) for stem in stems), default=0)
+
+
 def matches_of(node: Word | Phrase, searcher: tantivy.Searcher) -> Query:
     """The objects a word, phrase or prefix matches directly, unranked: cheaper to count."""
     if isinstance(node, Word) and node.prefix:

@@ -24,7 +24,7 @@ from index_builder.crawl import Crawled, CrawlReport
 from stacsift import grid, window
 from stacsift.index.documents import item_bbox, item_interval, parse_datetime
 from stacsift.index.reader import IndexReader, OpenIndex
-from stacsift.query import cql2
+from stacsift.query import cql2, translate
 from stacsift.query.params import SearchRequest, SortKey
 from stacsift.query.tokens import Cursor, Token
 from stacsift.search import search_items
@@ -248,6 +248,51 @@ def test_text_in_a_box_matches_a_brute_force_check(
         assert set(got) == expected, (box, interval, len(set(got) ^ expected))
         checked += bool(expected)
     assert checked > 50
+
+
+@pytest.mark.parametrize("big", [False, True])
+@pytest.mark.parametrize(
+    ("q", "words"), [("alpha", {"alpha"}), ("delta OR gam*", {"delta", "gamma"})]
+)
+def test_text_in_an_interval_matches_a_brute_force_check(
+    items: list[dict[str, Any]],
+    index: OpenIndex,
+    monkeypatch: pytest.MonkeyPatch,
+    q: str,
+    words: set[str],
+    big: bool,
+) -> None:
+    # GIVEN an index counted as big or not, and a record of how intervals are searched
+    if big:
+        monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    months: list[bool] = []
+    real = translate.interval_query
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        months.append(kwargs["months"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(translate, "interval_query", spy)
+    checked = 0
+    for box, interval in queries(random.Random(17)):
+        if box is not None or interval is None:
+            continue
+        # WHEN searching words in a datetime interval
+        page = search_items(index, SearchRequest(q=q, datetime=interval, limit=10_000))
+        # THEN exactly the items with the words in their title, in the interval, match
+        expected = {
+            i["id"]
+            for i in items
+            if words & set(i["properties"].get("title", "").split()) and overlaps_time(i, interval)
+        }
+        got = [f["id"] for f in page.features]
+        assert len(got) == len(set(got)) == page.matched, interval
+        assert set(got) == expected, (interval, len(set(got) ^ expected))
+        checked += bool(expected)
+    assert checked > 50
+    # AND the intervals holding more items than the words match were checked by range clauses
+    # alone (open ones, to 2100), the others found by their months (up to 2019)
+    assert True in months and False in months
 
 
 def test_collection_search_by_bbox_finds_only_collections(index: OpenIndex) -> None:

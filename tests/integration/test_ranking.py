@@ -16,7 +16,7 @@ from stacsift import relevance, window
 from stacsift.index import schema
 from stacsift.index.documents import parse_datetime, to_document
 from stacsift.index.reader import IndexReader, OpenIndex
-from stacsift.query import cql2, translate
+from stacsift.query import cql2, freetext, translate
 from stacsift.query.freetext import Word
 from stacsift.query.params import SearchRequest
 from stacsift.search import search_items
@@ -214,3 +214,25 @@ def test_a_prefix_matches_what_its_regex_matches(
 def _addresses(searcher: tantivy.Searcher, query: tantivy.Query) -> set[tuple[int, int]]:
     hits = searcher.search(query, limit=100_000).hits
     return {(address.segment_ord, address.doc) for _, address in hits}
+
+
+@pytest.mark.parametrize(
+    ("q", "exact"),
+    [("forest", True), ("forest OR water", False), ("fores*", False), ("-forest", False)],
+)
+def test_postings_bound_the_direct_matches(
+    sample_root: tuple[Bucket, Path], q: str, exact: bool
+) -> None:
+    # GIVEN the index's direct matches of some words
+    index = current(sample_root)
+    searcher = index.searcher()
+    node = freetext.parse(q)
+    assert node is not None
+    with schema.layout(index.manifest.format_version):
+        query = translate.text_query(node, searcher)
+        matches = searcher.search(query, limit=1, count=True).count
+        # WHEN they are estimated from the terms' document frequencies
+        expected = translate.postings(node, searcher)
+    # THEN a word's is its count, and a disjunction's, a prefix's or a negation's bounds it
+    assert matches > 0
+    assert expected == matches if exact else expected >= matches
