@@ -265,14 +265,7 @@ def test_text_in_an_interval_matches_a_brute_force_check(
     # GIVEN an index counted as big or not, and a record of how intervals are searched
     if big:
         monkeypatch.setattr(window, "MIN_OBJECTS", 1)
-    months: list[bool] = []
-    real = translate.interval_query
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        months.append(kwargs["months"])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(translate, "interval_query", spy)
+    months = _months_used(monkeypatch)
     checked = 0
     for box, interval in queries(random.Random(17)):
         if box is not None or interval is None:
@@ -293,6 +286,19 @@ def test_text_in_an_interval_matches_a_brute_force_check(
     # AND the intervals holding more items than the words match were checked by range clauses
     # alone (open ones, to 2100), the others found by their months (up to 2019)
     assert True in months and False in months
+
+
+def _months_used(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each datetime filter made from now on is searched by its month terms."""
+    months: list[bool] = []
+    real = translate.interval_query
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        months.append(kwargs["months"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(translate, "interval_query", spy)
+    return months
 
 
 def test_collection_search_by_bbox_finds_only_collections(index: OpenIndex) -> None:
@@ -399,6 +405,23 @@ def test_windows_give_the_pages_and_counts_of_a_full_search(
     counts = [count for _, count in limited]
     assert all(count in ((40, True), exact) for count, (_, exact) in zip(counts, full, strict=True))
     assert counts[0] == ((40, True) if answered[len(full)] else full[0][1])
+
+
+@pytest.mark.parametrize("days", [False, True])
+def test_a_window_only_checks_the_datetime_filter(
+    index: OpenIndex, monkeypatch: pytest.MonkeyPatch, days: bool
+) -> None:
+    # GIVEN a datetime filter searched newest first, paged by the full search
+    request = SearchRequest(datetime=(None, parse_datetime("2019-07-01T00:00:00Z")), limit=25)
+    full = _pages(index, request, 10_000)
+    # WHEN time windows lead the search
+    answered = windows_on_small_indexes(monkeypatch, days=days)
+    months = _months_used(monkeypatch)
+    windowed = _pages(index, request, 10_000)
+    # THEN the pages are the same, and the windows checked the filter by its range clauses
+    # rather than reading the union of its months
+    assert any(answered) and windowed == full
+    assert False in months
 
 
 def _pages(
