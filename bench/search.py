@@ -62,6 +62,12 @@ QUERIES: dict[str, list[GET | dict[str, Any]]] = {
         {"bbox": "-20,30,40,60", "datetime": "2018-01-01T00:00:00Z/2019-12-31T23:59:59Z"},
         {"bbox": "100,-10,150,20", "datetime": "2020-06-01T00:00:00Z/.."},
     ],
+    # newest first in an interval: alone (open), with a collection, with a CQL2 filter
+    "datetime": [
+        {"datetime": "2016-01-01T00:00:00Z/.."},
+        {"datetime": "2018-01-01T00:00:00Z/2019-01-01T00:00:00Z", "collections": "water-layers"},
+        {"datetime": "2016-01-01T00:00:00Z/..", "filter": "eo:cloud_cover < 5"},
+    ],
     "ids": [{"ids": "forest-0000000,water-0000001,urban-0000002,snow-0000004"}],
     "collections": [{"collections": "forest-layers"}, {"collections": "snow-layers,water-layers"}],
     # a bbox, time, a continuous number, a number of four values, strings, the end time
@@ -73,6 +79,12 @@ QUERIES: dict[str, list[GET | dict[str, Any]]] = {
         {"sortby": "platform"},
         {"sortby": "collection"},
         {"sortby": "-end_datetime"},
+    ],
+    # a sort other than time with a filter: every match is sorted (no windows)
+    "sortby+filter": [
+        {"sortby": "eo:cloud_cover", "datetime": "2020-01-01T00:00:00Z/.."},
+        {"sortby": "gsd", "filter": "eo:cloud_cover < 5"},
+        {"sortby": "-eo:cloud_cover", "collections": "forest-layers"},
     ],
     "filter gsd": [{"filter": "gsd < 20"}],
     "filter cloud": [{"filter": "eo:cloud_cover < 5"}],
@@ -86,6 +98,7 @@ DUCKDB = {
         "bbox.xmin <= 40 AND bbox.xmax >= -20 AND bbox.ymin <= 60 AND bbox.ymax >= 30 "
         "AND datetime BETWEEN '2018-01-01T00:00:00Z' AND '2019-12-31T23:59:59Z'",
     ],
+    "datetime": ["datetime >= '2016-01-01T00:00:00Z'"],
     "filter gsd": ["gsd < 20"],
     "filter cloud": ['"eo:cloud_cover" < 5'],
     "filter platform": ["platform = 'naip'"],
