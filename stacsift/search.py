@@ -150,7 +150,7 @@ def object_clauses(
     stats: KindStats | None = None,
     searcher: tantivy.Searcher | None = None,
     prefilter: Query | None = None,
-    window: bool = False,
+    in_window: bool = False,
     widen: bool = True,
 ) -> list[tuple[Occur, Query]]:
     """The clauses of the tantivy query: free text (scored) and filters (unscored).
@@ -161,11 +161,12 @@ def object_clauses(
     items are also found by their collection's words (:func:`_in_matching_collections`).
     ``prefilter`` is the pushed-down CQL2 filter. Further clauses (a page's cursor, a time
     window) are added beside these rather than around them: tantivy leads an intersection
-    with its smallest clause only among clauses of one boolean query. ``window``: a time
+    with its smallest clause only among clauses of one boolean query. ``in_window``: a time
     window's clause leads the search (:mod:`stacsift.window`); with a bbox it holds the bbox
     and the datetime filter, so they are left out here, and without one the datetime filter
     only checks the window's objects (by range clauses, not month terms: at 2,000,000 items,
-    ``datetime=2016-01-01T00:00:00Z/..`` newest first took 16 ms with a union of its months).
+    ``datetime=2016-01-01T00:00:00Z/..`` newest first took 12-16 ms with a union of its
+    months, 1.2 ms without).
     Without ``widen``, words match items directly only. The bbox clause checks the free text
     in its border cells too (:func:`translate.bbox_query`).
     """
@@ -186,14 +187,14 @@ def object_clauses(
         clauses.append((Occur.Must, translate.term_any(f.COLLECTION, request.collections)))
     if request.ids:
         clauses.append((Occur.Must, translate.term_any(f.ID, request.ids)))
-    window_box = window and request.bbox is not None
+    window_box = in_window and request.bbox is not None
     bbox = None if window_box else request.bbox
     if bbox is not None:
         clauses.append((Occur.Must, translate.bbox_query(bbox, kind, text)))
     if request.datetime is not None and not window_box:
         # Month terms pay off unless a bbox, a window or fewer words lead (the exact clauses
         # check them then).
-        led = bbox is not None or window
+        led = bbox is not None or in_window
         interval = translate.interval_query(
             *request.datetime,
             stats.time_bounds if stats is not None else None,
