@@ -230,7 +230,7 @@ def test_postings_bound_the_direct_matches(
     assert node is not None
     with schema.layout(index.manifest.format_version):
         query = translate.text_query(node, searcher)
-        matches = searcher.search(query, limit=1, count=True).count
+        matches = window.count_of(searcher.search(query, limit=1, count=True))
         # WHEN they are estimated from the terms' document frequencies
         expected = translate.postings(node, searcher)
     # THEN a word's is its count, and a disjunction's, a prefix's or a negation's bounds it
