@@ -5,6 +5,7 @@ full search's, ties, missing values and later pages included, on a real index.""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,7 @@ from index_builder.build import build_objects
 from index_builder.crawl import Crawled, CrawlReport
 from stacsift import term_window, value_window, window
 from stacsift.index import stats
+from stacsift.index.documents import parse_datetime
 from stacsift.index.reader import IndexReader, OpenIndex
 from stacsift.query.params import SearchRequest, SortKey
 from stacsift.search import search_items
@@ -89,17 +91,53 @@ def test_value_windows_page_as_the_full_search_does(
     assert True in answered
 
 
+@pytest.mark.parametrize("name", ["eo:cloud_cover", "gsd"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_value_windows_check_a_wide_datetime_interval(
+    valued: OpenIndex, monkeypatch: pytest.MonkeyPatch, name: str, descending: bool
+) -> None:
+    # GIVEN a sort by a numeric property within an interval holding most items, paged by the
+    # full search to the end
+    interval = (parse_datetime("2020-01-04T00:00:00Z"), None)
+    request = SearchRequest(sortby=(SortKey(name, descending),), datetime=interval, limit=9)
+    monkeypatch.setattr(value_window, "windowed", lambda *_: None)
+    full = _pages(valued, request)
+    monkeypatch.undo()
+    # WHEN the index counts as big, so that value windows are searched first
+    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    answered = recorded(monkeypatch, value_window, "windowed")
+    windowed = _pages(valued, request)
+    # THEN the pages are the same, in order, with the same counts; windows answered pages
+    assert windowed == full
+    matched = sum(len(ids) for ids, _ in full)
+    assert 0 < matched < ITEMS and full[0][1] == matched
+    assert True in answered
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"ids": ("v-001", "v-002")},
+        {
+            "datetime": (
+                parse_datetime("2020-01-02T00:00:00Z"),
+                parse_datetime("2020-01-03T00:00:00Z"),
+            )
+        },
+    ],
+)
 def test_a_filtered_sort_is_not_windowed(
-    valued: OpenIndex, monkeypatch: pytest.MonkeyPatch
+    valued: OpenIndex, monkeypatch: pytest.MonkeyPatch, filters: dict[str, Any]
 ) -> None:
     # GIVEN an index counted as big
     monkeypatch.setattr(window, "MIN_OBJECTS", 1)
     answered = recorded(monkeypatch, value_window, "windowed")
-    # WHEN a sort by a numeric property is filtered (windows would search the filter each time)
-    request = SearchRequest(sortby=(SortKey("eo:cloud_cover", False),), ids=("v-001", "v-002"))
+    # WHEN a sort by a numeric property is filtered by ids, or by an interval holding few of
+    # the items (windows would search the filter each time, or hold too few of its matches)
+    request = SearchRequest(sortby=(SortKey("eo:cloud_cover", False),), **filters)
     page = search_items(valued, request)
     # THEN the full search answers it
-    assert [hit.obj["id"] for hit in page.hits] == ["v-001", "v-002"] and answered == []
+    assert page.hits and answered == []
 
 
 @pytest.mark.parametrize("listed", [64, 2])
