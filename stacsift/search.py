@@ -168,8 +168,8 @@ def object_clauses(
     the search, so a datetime filter only checks its objects, by range clauses rather than
     month terms (at 2,000,000 items, ``datetime=2016-01-01T00:00:00Z/..`` newest first took
     12-16 ms with a union of its months, 1.2 ms without). Without ``widen``, words match
-    items directly only. The bbox clause checks the free text
-    in its border cells too (:func:`translate.bbox_query`).
+    items directly only. The bbox clause checks the free text in its border cells too
+    (:func:`translate.bbox_query`).
     """
     clauses: list[tuple[Occur, Query]] = []
     if prefilter is not None:
@@ -578,7 +578,7 @@ def _windows_pay(index: OpenIndex, request: SearchRequest, kind: str, field: str
     return _alone(replace(request, datetime=None)) and _share(request, stats) * WIDE >= 1
 
 
-WIDE = 8  # an interval holding this share of the objects or more is wide enough for windows
+WIDE = 8  # an interval holding 1/WIDE of the objects or more is wide enough for windows
 
 
 def _share(request: SearchRequest, stats: KindStats) -> float:
