@@ -115,8 +115,4 @@ def counted(
     directly within a window of months; else every match, counted."""
     leaf = translate.matches_of(terms[0], searcher)
     clauses = [(Occur.Must, leaf), translate.kind_only(f.TYPE_ITEM)]
-
-    def search(extra: list[window.Clause], count: bool) -> tantivy.SearchResult:
-        return searcher.search(Query.boolean_query([*clauses, *extra]), limit=1, count=count)
-
-    return window.counted(search, count_all, stats, count_limit)
+    return window.counted(searcher, clauses, count_all, stats, count_limit)

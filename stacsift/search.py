@@ -521,12 +521,7 @@ def _time_counted(
     the count limit (:func:`window.counted`)."""
     if known is not None:
         return known
-
-    def narrowed(extra: list[window.Clause], count: bool) -> SearchResult:
-        query = Query.boolean_query([*clauses(), *extra])
-        return searcher.search(query, limit=1, count=count)
-
-    return window.counted(narrowed, count_all, stats, count_limit)
+    return window.counted(searcher, clauses(), count_all, stats, count_limit)
 
 
 def _in_sort_windows(

@@ -281,10 +281,18 @@ def _first(
 
 
 def counted(
-    search: Search, count_all: Callable[[], int], stats: KindStats, count_limit: int
+    searcher: tantivy.Searcher,
+    clauses: list[Clause],
+    count_all: Callable[[], int],
+    stats: KindStats,
+    count_limit: int,
 ) -> Count:
-    """How many match, counted in windows of the newest units as for a windowed page
-    (``search`` counts with a window clause added); every match when windows do not pay."""
+    """How many objects match ``clauses``, counted in windows of the newest units as for a
+    windowed page; every match when windows do not pay."""
+
+    def search(extra: list[Clause], count: bool) -> tantivy.SearchResult:
+        return searcher.search(Query.boolean_query([*clauses, *extra]), limit=1, count=count)
+
     span = _span(SearchRequest(), stats, f.START, True, None, count_limit)
     if span is None:
         return Count(count_all())
