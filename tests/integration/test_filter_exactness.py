@@ -9,7 +9,7 @@ real NAIP items are added.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from itertools import islice
 from pathlib import Path
@@ -194,29 +194,48 @@ def test_filters_on_instants_match_a_brute_force_check(
 
 
 def check_against_brute_force(items: list[dict[str, Any]], index: OpenIndex) -> None:
+    # WHEN searching with each filter, THEN exactly the items a check of each one accepts
+    # come back, and nothing else; most queries match something: the comparison is not vacuous
+    assert _brute_force_checked(items, index, list(queries(random.Random(11)))) > 100
+
+
+Filters = Sequence[tuple[Box | None, tuple[int | None, int | None] | None]]
+
+
+def _brute_force_checked(
+    items: list[dict[str, Any]],
+    index: OpenIndex,
+    filters: Filters,
+    q: str | None = None,
+    words: frozenset[str] = frozenset(),
+) -> int:
+    """Search with each (bbox, interval) (and ``q``), asserting that exactly the items that
+    pass those filters (and have one of ``words`` in their title) match; how many searches
+    found any."""
     checked = 0
-    for box, interval in queries(random.Random(11)):
-        # WHEN searching with the filter
-        request = SearchRequest(bbox=box, datetime=interval, limit=10_000)
+    for box, interval in filters:
+        request = SearchRequest(q=q, bbox=box, datetime=interval, limit=10_000)
         page = search_items(index, request)
-        # THEN exactly the items a check of each one accepts come back, and nothing else
         expected = {
             i["id"]
             for i in items
-            if (box is None or overlaps_box(i, box))
+            if (q is None or words & set(i["properties"].get("title", "").split()))
+            and (box is None or overlaps_box(i, box))
             and (interval is None or overlaps_time(i, interval))
         }
         got = [f["id"] for f in page.features]
         assert len(got) == len(set(got)) == page.matched, (box, interval)
         assert set(got) == expected, (box, interval, len(set(got) ^ expected))
         checked += bool(expected)
-    assert checked > 100  # most queries match something: the comparison is not vacuous
+    return checked
+
+
+# words searched against the titles they are in (a prefix among them)
+TEXTS = [("alpha", {"alpha"}), ("delta OR gam*", {"delta", "gamma"})]
 
 
 @pytest.mark.parametrize("big", [False, True])
-@pytest.mark.parametrize(
-    ("q", "words"), [("alpha", {"alpha"}), ("delta OR gam*", {"delta", "gamma"})]
-)
+@pytest.mark.parametrize(("q", "words"), TEXTS)
 def test_text_in_a_box_matches_a_brute_force_check(
     items: list[dict[str, Any]],
     index: OpenIndex,
@@ -228,32 +247,14 @@ def test_text_in_a_box_matches_a_brute_force_check(
     # GIVEN an index counted as big (pages from direct matches first) or not
     if big:
         monkeypatch.setattr(window, "MIN_OBJECTS", 1)
-    checked = 0
-    for box, interval in queries(random.Random(13)):
-        if box is None:
-            continue
-        # WHEN searching words in a box (the box checks the words in its border cells)
-        request = SearchRequest(q=q, bbox=box, datetime=interval, limit=10_000)
-        page = search_items(index, request)
-        # THEN exactly the items with the words in their title, in the box and time, match
-        expected = {
-            i["id"]
-            for i in items
-            if words & set(i["properties"].get("title", "").split())
-            and overlaps_box(i, box)
-            and (interval is None or overlaps_time(i, interval))
-        }
-        got = [f["id"] for f in page.features]
-        assert len(got) == len(set(got)) == page.matched, (box, interval)
-        assert set(got) == expected, (box, interval, len(set(got) ^ expected))
-        checked += bool(expected)
-    assert checked > 50
+    # WHEN searching words in a box (the box checks the words in its border cells)
+    boxed = [(box, i) for box, i in queries(random.Random(13)) if box is not None]
+    # THEN exactly the items with the words in their title, in the box and time, match
+    assert _brute_force_checked(items, index, boxed, q, frozenset(words)) > 50
 
 
 @pytest.mark.parametrize("big", [False, True])
-@pytest.mark.parametrize(
-    ("q", "words"), [("alpha", {"alpha"}), ("delta OR gam*", {"delta", "gamma"})]
-)
+@pytest.mark.parametrize(("q", "words"), TEXTS)
 def test_text_in_an_interval_matches_a_brute_force_check(
     items: list[dict[str, Any]],
     index: OpenIndex,
@@ -266,23 +267,10 @@ def test_text_in_an_interval_matches_a_brute_force_check(
     if big:
         monkeypatch.setattr(window, "MIN_OBJECTS", 1)
     months = _months_used(monkeypatch)
-    checked = 0
-    for box, interval in queries(random.Random(17)):
-        if box is not None or interval is None:
-            continue
-        # WHEN searching words in a datetime interval
-        page = search_items(index, SearchRequest(q=q, datetime=interval, limit=10_000))
-        # THEN exactly the items with the words in their title, in the interval, match
-        expected = {
-            i["id"]
-            for i in items
-            if words & set(i["properties"].get("title", "").split()) and overlaps_time(i, interval)
-        }
-        got = [f["id"] for f in page.features]
-        assert len(got) == len(set(got)) == page.matched, interval
-        assert set(got) == expected, (interval, len(set(got) ^ expected))
-        checked += bool(expected)
-    assert checked > 50
+    # WHEN searching words in a datetime interval
+    timed = [(b, i) for b, i in queries(random.Random(17)) if b is None and i is not None]
+    # THEN exactly the items with the words in their title, in the interval, match
+    assert _brute_force_checked(items, index, timed, q, frozenset(words)) > 50
     # AND the intervals holding more items than the words match were checked by range clauses
     # alone (open ones, to 2100), the others found by their months (up to 2019)
     assert True in months and False in months
