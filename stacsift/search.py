@@ -367,16 +367,12 @@ def _native(
     # (made only when no window answers: the full query of a bbox costs more than a window's)
     clauses = cache(lambda: object_clauses(request, kind, stats, searcher, prefilter) + after)
     windows = _windows(index, request, kind, field, stats, prefilter, after)
-    # A window of the sort's values leads its searches (which only check a datetime filter)
-    # as their first clause: tantivy cannot tell a fast field range's cost from another's.
     led = cache(lambda: object_clauses(request, kind, stats, searcher, prefilter, led=True))
-    narrowed = windows[1] if windows is not None else None
+    within = _within(windows, led, after)
 
     def search(extra: list[tuple[Occur, Query]] | None = None, count: bool = False) -> SearchResult:
-        extra = extra or []
-        within = [*narrowed(), *extra] if narrowed else [*extra, *led(), *after]
         return searcher.search(
-            Query.boolean_query(within if extra else clauses()),
+            Query.boolean_query(within(extra) if extra else clauses()),
             limit=request.limit + 1,
             count=count,
             order_by_field=field,
@@ -412,6 +408,24 @@ def _native(
         keys = tuple(MISSING if key is None else key for key, _ in pairs)
     more = len(results) > request.limit
     return Page(hits, matched.value, 0, cursor, None, keys, more, at_least=matched.at_least)
+
+
+Clauses = list[tuple[Occur, Query]]
+
+
+def _within(
+    windows: tuple[window.Area | None, Callable[[], Clauses]] | None,
+    led: Callable[[], Clauses],
+    after: Clauses,
+) -> Callable[[Clauses], Clauses]:
+    """The clauses of a search in a window (``extra``): beside a time window's clauses
+    (tantivy leads with the smallest of its terms), or before the request's clauses (``led``:
+    they only check a datetime filter) for a window of a sort's values, which leads as the
+    first clause: tantivy cannot tell one fast-field range's cost from another's."""
+    if windows is not None:
+        time_clauses = windows[1]
+        return lambda extra: [*time_clauses(), *extra]
+    return lambda extra: [*extra, *led(), *after]
 
 
 def _windows(
