@@ -80,11 +80,17 @@ QUERIES: dict[str, list[GET | dict[str, Any]]] = {
         {"sortby": "collection"},
         {"sortby": "-end_datetime"},
     ],
-    # a sort other than time with a filter: every match is sorted (no windows)
+    # a sort other than time with filters: value windows check a wide interval and collections
+    # (the last two); a CQL2 filter has every match sorted
     "sortby+filter": [
         {"sortby": "eo:cloud_cover", "datetime": "2020-01-01T00:00:00Z/.."},
         {"sortby": "gsd", "filter": "eo:cloud_cover < 5"},
         {"sortby": "-eo:cloud_cover", "collections": "forest-layers"},
+        {
+            "sortby": "eo:cloud_cover",
+            "collections": "water-layers",
+            "datetime": "2016-01-01T00:00:00Z/..",
+        },
     ],
     "filter gsd": [{"filter": "gsd < 20"}],
     "filter cloud": [{"filter": "eo:cloud_cover < 5"}],

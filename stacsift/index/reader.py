@@ -38,6 +38,7 @@ from stacsift.index.stats import (
     KindStats,
     first_terms,
     kind_stats,
+    most_tied,
     value_bounds,
 )
 from stacsift.settings import StoreSettings
@@ -63,6 +64,7 @@ class OpenIndex:
     _terms: dict[tuple[str, str, bool], Counted] = field(
         default_factory=dict, compare=False, repr=False
     )
+    _tied: dict[tuple[str, str], int] = field(default_factory=dict, compare=False, repr=False)
 
     def searcher(self) -> tantivy.Searcher:
         return self.index.searcher()
@@ -76,6 +78,13 @@ class OpenIndex:
         once per generation, on first need (at 2,000,000 items, about 35 ms)."""
         return self._once(
             self._bounds, (kind, name), lambda searcher: value_bounds(searcher, kind, name)
+        )
+
+    def tied(self, kind: str, name: str) -> int:
+        """At most how many objects of ``kind`` share one value of a numeric fast field,
+        computed once per generation, on first need (at 2,000,000 items, about 40 ms)."""
+        return self._once(
+            self._tied, (kind, name), lambda searcher: most_tied(searcher, kind, name)
         )
 
     def terms(self, kind: str, name: str, descending: bool) -> Counted:

@@ -137,6 +137,16 @@ def value_bounds(searcher: tantivy.Searcher, kind: str, field: str) -> Bounds | 
     return Bounds(float(low), float(high), int(count))
 
 
+def most_tied(searcher: tantivy.Searcher, kind: str, field: str) -> int:
+    """At most how many objects of ``kind`` share one value of a numeric fast field: the most
+    common value's count and its error bound, from a terms aggregation of one bucket (about
+    40 ms at 2,000,000 items)."""
+    terms = {"terms": {"field": field, "size": 1}}
+    found = searcher.aggregate(_of_kind(kind), {"values": terms}).get("values", {})
+    counts = [int(b["doc_count"]) for b in found.get("buckets", [])]
+    return max(counts, default=0) + int(found.get("doc_count_error_upper_bound", 0))
+
+
 def first_terms(searcher: tantivy.Searcher, kind: str, field: str, descending: bool) -> Counted:
     """The first :data:`FIRST_TERMS` values of a text fast field over the objects of ``kind``
     in the order of a sort by it (by their bytes), with their counts: one terms aggregation

@@ -28,12 +28,11 @@ PLATFORMS = ("sentinel-2a", "Landsat-8", "landsat-9", "naip", "\u00df-sat", "Z1"
 COLLECTIONS = ("pacific", "Atlantic", "arctic")
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Bucket, Path]:
+def _build(work: Path, unfiled: int = 0) -> Bucket:
     """Items with a cloud cover of distinct values, of a few tied values (gsd), and every
     seventh without either; a platform of a few values (every fifth without one), in one of
-    three collections; some days apart, in no order of their values."""
-    work = tmp_path_factory.mktemp("valued")
+    three collections (with ``unfiled``, every ``unfiled``-th in none); some days apart, in no
+    order of their values."""
     items = []
     for n in range(ITEMS):
         item = purpose_made(
@@ -47,11 +46,19 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Bucket, Path]:
         if n % 5:
             item["properties"]["platform"] = PLATFORMS[(n * 7) % len(PLATFORMS)]
         item["collection"] = COLLECTIONS[(n * 11) % len(COLLECTIONS)]
+        if unfiled and n % unfiled == 0:
+            del item["collection"]
         items.append(item)
     objects = [Crawled("Item", f"memory:{i['id']}", i) for i in items]
     bucket = open_bucket(str(work / "root"), StoreSettings(), create=True)
     build_objects(objects, ["memory"], bucket, CrawlReport(), work)
-    return bucket, work
+    return bucket
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Bucket, Path]:
+    work = tmp_path_factory.mktemp("valued")
+    return _build(work), work
 
 
 @pytest.fixture(scope="module")
@@ -114,27 +121,84 @@ def test_value_windows_check_a_wide_datetime_interval(
     assert True in answered
 
 
+def _windowed_as_full(
+    index: OpenIndex, request: SearchRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages the request to its end by the full search, then with value windows searched first
+    (the index counted as big): the same pages, in order, with the same counts, and windows
+    answered pages."""
+    monkeypatch.setattr(value_window, "windowed", lambda *_: None)
+    full = _pages(index, request)
+    monkeypatch.undo()
+    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    answered = recorded(monkeypatch, value_window, "windowed")
+    assert _pages(index, request) == full
+    assert sum(len(ids) for ids, _ in full) == full[0][1]
+    assert True in answered
+
+
+@pytest.mark.parametrize("collections", [("pacific",), ("arctic", "pacific")])
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("wide", [False, True])
+def test_value_windows_take_collections_as_exclusions(
+    valued: OpenIndex,
+    monkeypatch: pytest.MonkeyPatch,
+    collections: tuple[str, ...],
+    descending: bool,
+    wide: bool,
+) -> None:
+    # GIVEN a sort by a property of distinct values in some collections (of an index where
+    # every item has one), within an interval holding most items or not, in pages small
+    # enough for windows of the few items
+    interval = (parse_datetime("2020-01-04T00:00:00Z"), None) if wide else None
+    sort = (SortKey("eo:cloud_cover", descending),)
+    request = SearchRequest(sortby=sort, collections=collections, datetime=interval, limit=3)
+    # WHEN it is paged with value windows, which exclude the other collections
+    # THEN the pages are the full search's
+    _windowed_as_full(valued, request, monkeypatch)
+
+
+def test_value_windows_keep_items_without_a_collection_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an index where every fourth item has no collection
+    bucket = _build(tmp_path, unfiled=4)
+    index = IndexReader(bucket, tmp_path / "cache").current()
+    # WHEN a sort by a numeric property in one collection is paged with value windows
+    sort = (SortKey("eo:cloud_cover", False),)
+    request = SearchRequest(sortby=sort, collections=("arctic",), limit=3)
+    # THEN the pages are the full search's: the items of no collection (posted under "") are
+    # excluded with the other collections
+    _windowed_as_full(index, request, monkeypatch)
+
+
 @pytest.mark.parametrize(
-    "filters",
+    ("name", "filters"),
     [
-        {"ids": ("v-001", "v-002")},
-        {
-            "datetime": (
-                parse_datetime("2020-01-02T00:00:00Z"),
-                parse_datetime("2020-01-03T00:00:00Z"),
-            )
-        },
+        ("eo:cloud_cover", {"ids": ("v-001", "v-002")}),
+        (
+            "eo:cloud_cover",
+            {
+                "datetime": (
+                    parse_datetime("2020-01-02T00:00:00Z"),
+                    parse_datetime("2020-01-03T00:00:00Z"),
+                )
+            },
+        ),
+        ("gsd", {"collections": ("pacific",)}),
     ],
 )
 def test_a_filtered_sort_is_not_windowed(
-    valued: OpenIndex, monkeypatch: pytest.MonkeyPatch, filters: dict[str, Any]
+    valued: OpenIndex, monkeypatch: pytest.MonkeyPatch, name: str, filters: dict[str, Any]
 ) -> None:
     # GIVEN an index counted as big
     monkeypatch.setattr(window, "MIN_OBJECTS", 1)
     answered = recorded(monkeypatch, value_window, "windowed")
-    # WHEN a sort by a numeric property is filtered by ids, or by an interval holding few of
-    # the items (windows would search the filter each time, or hold too few of its matches)
-    request = SearchRequest(sortby=(SortKey("eo:cloud_cover", False),), **filters)
+    # WHEN a sort by a numeric property is filtered by ids, by an interval holding few of the
+    # items (windows would search the filter each time, or hold too few of its matches), or
+    # by a collection when a third of the items share a value of the property (every one of
+    # them would be checked against the other collections in the first window)
+    request = SearchRequest(sortby=(SortKey(name, False),), **filters)
     page = search_items(valued, request)
     # THEN the full search answers it
     assert page.hits and answered == []
