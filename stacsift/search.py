@@ -167,7 +167,11 @@ def object_clauses(
     are left out here. ``led``: a window's clause (of days, months or a sort's values) leads
     the search, so a datetime filter only checks its objects, by range clauses rather than
     month terms (at 2,000,000 items, ``datetime=2016-01-01T00:00:00Z/..`` newest first took
-    12-16 ms with a union of its months, 1.2 ms without). Without ``widen``, words match
+    12-16 ms with a union of its months, 1.2 ms without); objects of ``kind`` are kept by
+    excluding the others even when nothing else filters them: a term of every item would cost
+    tantivy less than a fast-field range and lead a value window's search (at 2,000,000 items,
+    ``sortby=platform`` 5.3-5.8 -> 4.1-4.4 ms, ``gsd`` 12.3-13.6 -> 10.6-11.5). Without
+    ``widen``, words match
     items directly only. The bbox clause checks the free text in its border cells too
     (:func:`translate.bbox_query`).
     """
@@ -204,7 +208,7 @@ def object_clauses(
         clauses.append((Occur.Must, interval))
     if bbox is not None or window_box:
         return clauses  # the bbox clause (or the window's) matches objects of ``kind`` only
-    if not clauses:
+    if not clauses and not led:
         return [(Occur.Must, translate.type_is(kind))]
     return [*clauses, translate.kind_only(kind)]
 
@@ -613,8 +617,6 @@ def _led(
     if excluded is None:
         return object_clauses(request, kind, stats, searcher, prefilter, led=True)
     bare = replace(request, collections=())
-    if _alone(bare):
-        return [*excluded, translate.kind_only(kind)]
     return [*object_clauses(bare, kind, stats, searcher, prefilter, led=True), *excluded]
 
 
