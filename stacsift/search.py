@@ -651,8 +651,10 @@ def _excludes(index: OpenIndex, request: SearchRequest, kind: str, field: str) -
     """Whether windows of ``field``'s values may take the request's collections, as the
     exclusion of the others (:func:`_excluded`): not when so many objects may share one value
     (all in one window, each checked) that the full search, which orders only the
-    collections' items, costs less."""
-    if kind != f.TYPE_ITEM:
+    collections' items, costs less. Only for numeric properties: windows of other values do
+    not take collections (counting the values of ``id`` for nothing took 13 ms at 2,000,000
+    items)."""
+    if kind != f.TYPE_ITEM or NATIVE_TYPES.get(field) != FieldType.Float:
         return False
     stats = index.stats(kind)
     members = stats.matched(request.collections) or 0

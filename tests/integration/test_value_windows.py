@@ -12,7 +12,7 @@ import pytest
 from index_builder.build import build_objects
 from index_builder.crawl import Crawled, CrawlReport
 from stacsift import term_window, value_window, window
-from stacsift.index import stats
+from stacsift.index import reader, stats
 from stacsift.index.documents import parse_datetime
 from stacsift.index.reader import IndexReader, OpenIndex
 from stacsift.query.params import SearchRequest, SortKey
@@ -170,6 +170,21 @@ def test_value_windows_keep_items_without_a_collection_out(
     # THEN the pages are the full search's: the items of no collection (posted under "") are
     # excluded with the other collections
     _windowed_as_full(index, request, monkeypatch)
+
+
+@pytest.mark.parametrize("name", ["id", "platform"])
+def test_only_a_numeric_sort_in_collections_counts_its_ties(
+    valued: OpenIndex, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    # GIVEN an index counted as big
+    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    counted = recorded(monkeypatch, reader, "most_tied")
+    # WHEN a sort by a property other than a number is filtered by a collection
+    request = SearchRequest(sortby=(SortKey(name, False),), collections=("pacific",))
+    page = search_items(valued, request)
+    # THEN its page comes without counting how many items share a value (no window would use
+    # it)
+    assert page.hits and counted == []
 
 
 @pytest.mark.parametrize(
