@@ -1,7 +1,7 @@
 """Relevance-ordered pages of a big index without the work that cannot change them.
 
 A free-text search matches an item directly (a word or phrase in its text) or through its
-collection (the collection's words, at score 0: :func:`stacsift.search._in_matching_collections`).
+collection (the collection's words, at score 0: :func:`stacsift.clauses._in_matching_collections`).
 For a disjunction of words, prefixes and phrases, items found only through their collection score
 0, below every direct match (BM25 scores are positive, and a prefix match scores at least 1), and
 the direct matches keep their scores. So when the direct matches alone fill the page, the page is

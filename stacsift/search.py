@@ -18,9 +18,9 @@ import orjson
 import tantivy
 from tantivy import FieldType, Occur, Query, SearchResult
 
-from stacsift import relevance, term_window, value_window, window
+from stacsift import relevance, sort_windows, window
+from stacsift.clauses import Clauses, alone, matching_collections, object_clauses, object_query
 from stacsift.errors import IndexFormatError, InvalidParameter, NotFound
-from stacsift.index import properties
 from stacsift.index import schema as f
 from stacsift.index.documents import document_key
 from stacsift.index.reader import OpenIndex
@@ -29,29 +29,11 @@ from stacsift.query import freetext, pushdown, translate
 from stacsift.query.params import SearchRequest, SortKey
 from stacsift.query.tokens import MAX_SKIP, MISSING, Cursor, Missing, Token, Value
 from stacsift.settings import DEFAULT_COUNT_LIMIT
-from stacsift.sorting import sort_objects
+from stacsift.sorting import NATIVE_SORT, NATIVE_TYPES, sort_objects
 
 if TYPE_CHECKING:  # shapely is imported only by requests with a geometry
     from shapely.geometry.base import BaseGeometry
 
-# sortby fields that map onto one fast field of the index.
-NATIVE_SORT = {
-    "datetime": f.START,
-    "start_datetime": f.START,
-    "end_datetime": f.END,
-    "id": f.ID,
-    "collection": f.COLLECTION,
-    **properties.NUMERIC,
-    **properties.STRINGS,
-}
-# Text sort fields whose values are single strings (windows of their first values hold whole ties).
-TERM_SORTS = frozenset({f.COLLECTION, *properties.STRINGS.values()})
-# The type of each sort field that a page can continue after (text ones continue by counting).
-NATIVE_TYPES = {
-    f.START: FieldType.Integer,
-    f.END: FieldType.Integer,
-    **dict.fromkeys(properties.NUMERIC.values(), FieldType.Float),
-}
 MAX_SCAN = 2_000  # candidates one request checks with the exact evaluator
 FIRST_SCAN = 4  # the first candidates asked for, per result a page needs
 
@@ -131,162 +113,6 @@ class Page:
     @property
     def features(self) -> list[dict[str, Any]]:
         return [h.obj for h in self.hits]
-
-
-def object_query(
-    request: SearchRequest,
-    kind: str = f.TYPE_ITEM,
-    stats: KindStats | None = None,
-    searcher: tantivy.Searcher | None = None,
-    prefilter: Query | None = None,
-) -> Query:
-    """The tantivy query of :func:`object_clauses`."""
-    return Query.boolean_query(object_clauses(request, kind, stats, searcher, prefilter))
-
-
-def object_clauses(
-    request: SearchRequest,
-    kind: str = f.TYPE_ITEM,
-    stats: KindStats | None = None,
-    searcher: tantivy.Searcher | None = None,
-    prefilter: Query | None = None,
-    window_box: bool = False,
-    widen: bool = True,
-    led: bool = False,
-) -> list[tuple[Occur, Query]]:
-    """The clauses of the tantivy query: free text (scored) and filters (unscored).
-
-    ``stats`` of the objects of ``kind`` let open datetime intervals use the month terms (by
-    their earliest start and latest end), and make the exact datetime check one range clause
-    when every object is an instant. With the ``searcher``, prefixes are ranked like words and
-    items are also found by their collection's words (:func:`_in_matching_collections`).
-    ``prefilter`` is the pushed-down CQL2 filter. Further clauses (a page's cursor, a time
-    window) are added beside these rather than around them: tantivy leads an intersection
-    with its smallest clause only among clauses of one boolean query. ``window_box``: a time
-    window's clause holds the bbox and the datetime filter (:mod:`stacsift.window`), so they
-    are left out here. ``led``: a window's clause (of days, months or a sort's values) leads
-    the search, so a datetime filter only checks its objects, by range clauses rather than
-    month terms (at 2,000,000 items, ``datetime=2016-01-01T00:00:00Z/..`` newest first took
-    12-16 ms with a union of its months, 1.2 ms without); objects of ``kind`` are kept by
-    excluding the others even when nothing else filters them: a term of every item would cost
-    tantivy less than a fast-field range and lead a value window's search (at 2,000,000 items,
-    ``sortby=platform`` 5.3-5.8 -> 4.1-4.4 ms, ``gsd`` 12.3-13.6 -> 10.6-11.5). Without
-    ``widen``, words match
-    items directly only. The bbox clause checks the free text in its border cells too
-    (:func:`translate.bbox_query`).
-    """
-    clauses: list[tuple[Occur, Query]] = []
-    if prefilter is not None:
-        clauses.append((Occur.Must, Query.const_score_query(prefilter, 0.0)))
-    node = freetext.parse(request.q) if request.q else None
-    text = None
-    widened: set[str] = set()
-    if node is not None:
-        wider = widen and kind == f.TYPE_ITEM
-        expand = None
-        if searcher is not None and wider:
-            expand = _in_matching_collections(searcher, request.collections, widened)
-        text = translate.text_query(node, searcher, expand)
-        clauses.append((Occur.Must, text))
-    if request.collections:
-        clauses.append((Occur.Must, translate.term_any(f.COLLECTION, request.collections)))
-    if request.ids:
-        clauses.append((Occur.Must, translate.term_any(f.ID, request.ids)))
-    bbox = None if window_box else request.bbox
-    if bbox is not None:
-        clauses.append((Occur.Must, translate.bbox_query(bbox, kind, text)))
-    if request.datetime is not None and not window_box:
-        # Month terms pay off unless a bbox, a window or fewer words lead (the exact clauses
-        # check them then).
-        checked = bbox is not None or led
-        interval = translate.interval_query(
-            *request.datetime,
-            stats.time_bounds if stats is not None else None,
-            months=not checked and _months_pay(request.datetime, stats, searcher, node, widened),
-            instants=stats is not None and stats.instants,
-        )
-        clauses.append((Occur.Must, interval))
-    if bbox is not None or window_box:
-        return clauses  # the bbox clause (or the window's) matches objects of ``kind`` only
-    if not clauses and not led:
-        return [(Occur.Must, translate.type_is(kind))]
-    return [*clauses, translate.kind_only(kind)]
-
-
-def _months_pay(
-    interval: tuple[int | None, int | None],
-    stats: KindStats | None,
-    searcher: tantivy.Searcher | None,
-    node: freetext.Node | None,
-    widened: set[str],
-) -> bool:
-    """Whether month terms should find the objects of a datetime ``interval`` searched with
-    free text (``node``, widened to the items of the collections ``widened``). A union of
-    month terms reads every object of its months, while the exact range clauses only check
-    the objects the words match: so not when the words are expected to match fewer objects
-    than the interval holds. One search at 2,000,000 items over ten years, from 2020 on:
-    ``forest`` (400,000 matches) 14 → 8.3 ms, ``123`` (2,000) 6.0 → 0.5 ms; in one month,
-    ``forest`` keeps the months (0.7 ms, against 7.9 ms for the range clauses)."""
-    if node is None or searcher is None or stats is None:
-        return True
-    held = _held(interval, stats)
-    members = stats.matched(tuple(widened)) if widened else 0
-    if held is None or members is None:
-        return True
-    return translate.postings(node, searcher) + members >= held
-
-
-def _held(interval: tuple[int | None, int | None], stats: KindStats) -> int | None:
-    """How many objects a datetime interval is expected to hold: the index's objects, in
-    proportion to the part of their time span it covers."""
-    bounds = stats.time_bounds
-    if bounds is None:
-        return None
-    low, high = bounds
-    start, end = interval
-    first = low if start is None else max(low, start)
-    last = high if end is None else min(high, end)
-    return max(0, stats.count * (last - first + 1) // (high - low + 1))
-
-
-MAX_WIDENING_COLLECTIONS = 1000
-
-
-def _in_matching_collections(
-    searcher: tantivy.Searcher, within: tuple[str, ...] = (), found: set[str] | None = None
-) -> translate.Expand:
-    """Widens a word's query to the items of the collections it matches (``q=woodland`` finds
-    the items of a collection with that keyword), at score 0, so below every direct match;
-    those collections are added to ``found``.
-
-    Done at query time, so changing a collection reindexes none of its items.
-    """
-
-    def widen(leaf: Query) -> Query:
-        ids = _matching_collections(searcher, leaf, within)
-        if found is not None:
-            found.update(ids)
-        if not ids:
-            return leaf
-        members = Query.const_score_query(translate.term_any(f.COLLECTION, ids), 0.0)
-        return Query.boolean_query([(Occur.Should, leaf), (Occur.Should, members)])
-
-    return widen
-
-
-def _matching_collections(
-    searcher: tantivy.Searcher, leaf: Query, within: tuple[str, ...]
-) -> list[str]:
-    """The collections whose own text ``leaf`` matches; only those of ``within`` when it has
-    any (a request's collections: the items of others are filtered out anyway)."""
-    collections = Query.boolean_query(
-        [(Occur.Must, leaf), (Occur.Must, translate.type_is(f.TYPE_COLLECTION))]
-    )
-    terms = {"ids": {"terms": {"field": f.COLLECTION, "size": MAX_WIDENING_COLLECTIONS}}}
-    buckets = searcher.aggregate(collections, terms)["ids"]["buckets"]
-    ids = [str(bucket["key"]) for bucket in buckets]
-    kept = frozenset(within)
-    return [i for i in ids if i in kept] if kept else ids
 
 
 def search_items(
@@ -371,7 +197,7 @@ def _native(
     # (made only when no window answers: the full query of a bbox costs more than a window's)
     clauses = cache(lambda: object_clauses(request, kind, stats, searcher, prefilter) + after)
     windows = _windows(index, request, kind, field, stats, prefilter, after)
-    led = cache(lambda: _led(index, request, kind, stats, prefilter))
+    led = cache(lambda: sort_windows.led_clauses(index, request, kind, stats, prefilter))
     within = _within(windows, led, after)
 
     def search(extra: list[tuple[Occur, Query]] | None = None, count: bool = False) -> SearchResult:
@@ -397,10 +223,10 @@ def _native(
         )
     elif field is None and kind == f.TYPE_ITEM:
         found = _direct(index, request, prefilter, known, count_all, count_limit)
-    elif field is not None and _windows_pay(index, request, kind, field):
+    elif field is not None and sort_windows.windows_pay(index, request, kind, field):
         stated = (known, searcher, led, count_all, index.stats(kind), count_limit)
-        count = partial(_time_counted, *stated)
-        found = _in_sort_windows(index, request, kind, (field, descending), search, count)
+        count = partial(sort_windows.time_counted, *stated)
+        found = sort_windows.windowed(index, request, kind, (field, descending), search, count)
     if found is None:
         result = search(count=known is None)
         found = result.hits, known or window.Count(window.count_of(result))
@@ -412,9 +238,6 @@ def _native(
         keys = tuple(MISSING if key is None else key for key, _ in pairs)
     more = len(results) > request.limit
     return Page(hits, matched.value, 0, cursor, None, keys, more, at_least=matched.at_least)
-
-
-Clauses = list[tuple[Occur, Query]]
 
 
 def _within(
@@ -483,7 +306,7 @@ def _direct(
         return None
     node, terms = text
     searcher = index.searcher()
-    if _alone(replace(request, q=None)):
+    if alone(replace(request, q=None)):
         pairs = relevance.direct_page(searcher, request, node, stats.count)
         if pairs is None:
             return None
@@ -493,7 +316,7 @@ def _direct(
     matching = {
         collection
         for leaf in leaves
-        for collection in _matching_collections(searcher, leaf, request.collections)
+        for collection in matching_collections(searcher, leaf, request.collections)
     }
     found = relevance.filtered_page(searcher, request, clauses, not matching)
     if found is None:
@@ -527,167 +350,16 @@ def _only_through(
     return window.count_of(searcher.search(query, limit=1, count=True))
 
 
-def _time_counted(
-    known: window.Count | None,
-    searcher: tantivy.Searcher,
-    clauses: Callable[[], list[tuple[Occur, Query]]],
-    count_all: Callable[[], int],
-    stats: KindStats,
-    count_limit: int,
-) -> window.Count:
-    """How many objects match ``clauses()``: ``known``, else counted in time windows up to
-    the count limit (:func:`window.counted`)."""
-    if known is not None:
-        return known
-    return window.counted(searcher, clauses(), count_all, stats, count_limit)
-
-
-def _in_sort_windows(
-    index: OpenIndex,
-    request: SearchRequest,
-    kind: str,
-    order: tuple[str, bool],
-    search: window.Search,
-    count: Callable[[], window.Count],
-) -> window.Found | None:
-    """A page of a big index ordered by a numeric property, from windows of its values
-    (:mod:`stacsift.value_window`), or by a text property, from a window of its first values
-    (:mod:`stacsift.term_window`), when nothing but a datetime interval and collections filter
-    it (see :func:`_windows_pay`); ``count`` counts its matches once a window holds the page."""
-    field, descending = order
-    cursor = request.cursor
-    need = (cursor.skip, request.limit + 1)
-    hits = None
-    if field in TERM_SORTS:
-        first = index.terms(kind, field, descending)
-        hits = term_window.windowed(lambda extra: search(extra, False), field, first, need)
-    elif NATIVE_TYPES.get(field) == FieldType.Float and not isinstance(cursor.after, Missing):
-        bounds = index.bounds(kind, field)
-        if bounds is None:
-            return None
-        start = None if cursor.after is None else float(cursor.after)
-        span = (bounds.low, bounds.high)
-        count_in = int(bounds.count * _share(request, index.stats(kind)))
-        hits = value_window.windowed(
-            lambda extra: search(extra, True), field, span, count_in, start, descending, need
-        )
-    return None if hits is None else (hits, count())
-
-
-def _windows_pay(index: OpenIndex, request: SearchRequest, kind: str, field: str) -> bool:
-    """Whether windows of a sort field's values may answer: the index is big (a full search
-    is as cheap on a small one) and nothing filters the request (its count is known then) but,
-    for a numeric sort, a datetime interval and collections, which the windows' searches only
-    check, when together they keep an eighth of the objects or more (:data:`WIDE`; the
-    matches are counted in time windows, :func:`window.counted`, unless collections alone
-    filter them; at 2,000,000 items, ``sortby=eo:cloud_cover`` from 2020 on took 24 ms, its
-    window 4.2 ms). Collections are checked as the exclusion of the others (:func:`_excludes`).
-    Other filters make windows cost more than they save: with a bbox, tantivy enumerates the
-    box in every window. A text sort's first values are counted over every object, so a
-    filter would leave its window short."""
-    stats = index.stats(kind)
-    if stats.count < window.MIN_OBJECTS:
-        return False
-    if field in TERM_SORTS:
-        return _alone(request)
-    if not _alone(replace(request, datetime=None, collections=())):
-        return False
-    if request.collections and not _excludes(index, request, kind, field):
-        return False
-    return _share(request, stats) * WIDE >= 1
-
-
-WIDE = 8  # an interval holding 1/WIDE of the objects or more is wide enough for windows
-
-
-def _led(
-    index: OpenIndex,
-    request: SearchRequest,
-    kind: str,
-    stats: KindStats | None,
-    prefilter: Query | None,
-) -> Clauses:
-    """The request's clauses in a search that a window of a sort's values leads (so they
-    only check its objects: :func:`object_clauses` with ``led``); collections, when they can,
-    as the exclusion of every other collection (:func:`_excluded`)."""
-    searcher = index.searcher()
-    excluded = None
-    if request.collections and kind == f.TYPE_ITEM:
-        excluded = _excluded(request, index.stats(kind))
-    if excluded is None:
-        return object_clauses(request, kind, stats, searcher, prefilter, led=True)
-    bare = replace(request, collections=())
-    return [*object_clauses(bare, kind, stats, searcher, prefilter, led=True), *excluded]
-
-
-MAX_EXCLUDED = 16  # the most other collections a window excludes (each is sought per candidate)
-
-
-def _excluded(request: SearchRequest, stats: KindStats) -> Clauses | None:
-    """The request's collections as clauses excluding every other collection of the index
-    (an item without one is posted under ``""``, one more of them), when the generation lists
-    its collections and at most :data:`MAX_EXCLUDED` others exist (else None). A window of a
-    sort's values leads only a clause of equal cost, and tantivy costs a term by its postings
-    (400,000 for a collection at 2,000,000 items) and a fast-field range by every document:
-    so a collection's term would lead the window's search and check all its items against the
-    window (``-eo:cloud_cover`` in a collection at 2,000,000 items: 3.8 ms), while excluded
-    collections only check the window's items (1.3 ms)."""
-    counts = stats.by_collection
-    if counts is None:
-        return None
-    others = sorted(set(counts) - set(request.collections))
-    if len(others) > MAX_EXCLUDED:
-        return None
-    return [(Occur.MustNot, translate.term_any(f.COLLECTION, others))] if others else []
-
-
-# A tie in a window, checked against the excluded collections, costs about this many items
-# ordered by the full search of the collections (2.3 measured; sortby=gsd in a collection at
-# 2,000,000 items: 21 ms in windows, 7.3 ms in the full search)
-TIED_COST = 4
-
-
-def _excludes(index: OpenIndex, request: SearchRequest, kind: str, field: str) -> bool:
-    """Whether windows of ``field``'s values may take the request's collections, as the
-    exclusion of the others (:func:`_excluded`): not when so many objects may share one value
-    (all in one window, each checked) that the full search, which orders only the
-    collections' items, costs less. Only for numeric properties: windows of other values do
-    not take collections (counting the values of ``id`` for nothing took 13 ms at 2,000,000
-    items)."""
-    if kind != f.TYPE_ITEM or NATIVE_TYPES.get(field) != FieldType.Float:
-        return False
-    stats = index.stats(kind)
-    members = stats.matched(request.collections) or 0
-    if _excluded(request, stats) is None:
-        return False
-    return index.tied(kind, field) * TIED_COST < members
-
-
-def _share(request: SearchRequest, stats: KindStats) -> float:
-    """The share of the objects expected to pass the request's datetime filter and be in its
-    collections."""
-    held = stats.count if request.datetime is None else _held(request.datetime, stats)
-    members = stats.matched(request.collections)
-    if not stats.count or members is None:
-        return 0.0
-    return (held or 0) / stats.count * members / stats.count
-
-
 def _known_count(index: OpenIndex, request: SearchRequest, kind: str) -> window.Count | None:
     """The number of matches without counting them: the first page's (carried by the token),
     or the generation's per-collection counts for a search by collections alone."""
     token = request.token
     if token is not None and token.matched is not None:
         return window.Count(token.matched, token.at_least)
-    if kind != f.TYPE_ITEM or not _alone(replace(request, collections=())):
+    if kind != f.TYPE_ITEM or not alone(replace(request, collections=())):
         return None
     matched = index.stats(kind).matched(request.collections)
     return None if matched is None else window.Count(matched)
-
-
-def _alone(request: SearchRequest) -> bool:
-    """Whether nothing narrows the request's matches (its page, order and fields aside)."""
-    return replace(request, limit=10, token=None, sortby=(), fields=None) == SearchRequest()
 
 
 def _after(field: str, value: Value, descending: bool, complete: bool) -> Query:

@@ -1,4 +1,5 @@
-"""Sort STAC objects by ``sortby`` keys in Python, for sorts tantivy cannot do natively.
+"""Sort STAC objects by ``sortby`` keys in Python, for sorts tantivy cannot do natively, and
+the sort fields it can (:data:`NATIVE_SORT`).
 
 Values of different types never raise: missing values sort last in either direction, numbers
 before strings, and strings compare as text.
@@ -9,7 +10,30 @@ from __future__ import annotations
 from functools import cmp_to_key
 from typing import Any
 
+from tantivy import FieldType
+
+from stacsift.index import properties
+from stacsift.index import schema as f
 from stacsift.query.params import SortKey
+
+# sortby fields that map onto one fast field of the index.
+NATIVE_SORT = {
+    "datetime": f.START,
+    "start_datetime": f.START,
+    "end_datetime": f.END,
+    "id": f.ID,
+    "collection": f.COLLECTION,
+    **properties.NUMERIC,
+    **properties.STRINGS,
+}
+# Text sort fields whose values are single strings (windows of their first values hold whole ties).
+TERM_SORTS = frozenset({f.COLLECTION, *properties.STRINGS.values()})
+# The type of each sort field that a page can continue after (text ones continue by counting).
+NATIVE_TYPES = {
+    f.START: FieldType.Integer,
+    f.END: FieldType.Integer,
+    **dict.fromkeys(properties.NUMERIC.values(), FieldType.Float),
+}
 
 
 def value_of(obj: dict[str, Any], field: str) -> Any:

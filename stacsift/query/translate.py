@@ -42,7 +42,7 @@ def text_query(
 
     With a ``searcher``, prefixes are ranked like words (:func:`ranked_prefix`). ``widen``
     turns each word's or phrase's query into a wider one (items of the collections that
-    match it, see :func:`stacsift.search.object_query`).
+    match it, see :func:`stacsift.clauses.object_query`).
     """
     if isinstance(node, Not):
         inner = text_query(node.node, searcher, widen)
