@@ -65,7 +65,7 @@ def windowed(
             return None
         start = None if cursor.after is None else float(cursor.after)
         span = (bounds.low, bounds.high)
-        count_in = int(bounds.count * share(request, index.stats(kind)))
+        count_in = int(bounds.count * _share(request, index.stats(kind)))
         hits = value_window.windowed(
             lambda extra: search(extra, True), field, span, count_in, start, descending, need
         )
@@ -92,7 +92,7 @@ def windows_pay(index: OpenIndex, request: SearchRequest, kind: str, field: str)
         return False
     if request.collections and not _excludes(index, request, kind, field):
         return False
-    return share(request, stats) * WIDE >= 1
+    return _share(request, stats) * WIDE >= 1
 
 
 WIDE = 8  # an interval holding 1/WIDE of the objects or more is wide enough for windows
@@ -161,7 +161,7 @@ def _excludes(index: OpenIndex, request: SearchRequest, kind: str, field: str) -
     return index.tied(kind, field) * TIED_COST < members
 
 
-def share(request: SearchRequest, stats: KindStats) -> float:
+def _share(request: SearchRequest, stats: KindStats) -> float:
     """The share of the objects expected to pass the request's datetime filter and be in its
     collections."""
     held = stats.count if request.datetime is None else expected_in(request.datetime, stats)
