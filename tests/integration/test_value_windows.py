@@ -28,15 +28,17 @@ PLATFORMS = ("sentinel-2a", "Landsat-8", "landsat-9", "naip", "\u00df-sat", "Z1"
 COLLECTIONS = ("pacific", "Atlantic", "arctic")
 
 
-def _build(work: Path, unfiled: int = 0) -> Bucket:
+def _build(work: Path, unfiled: int = 0, spans: bool = False) -> Bucket:
     """Items with a cloud cover of distinct values, of a few tied values (gsd), and every
     seventh without either; a platform of a few values (every fifth without one), in one of
     three collections (with ``unfiled``, every ``unfiled``-th in none); some days apart, in no
-    order of their values."""
+    order of their values (with ``spans``, over two years instead of a month, and every third
+    lasts months, every ninth years)."""
     items = []
     for n in range(ITEMS):
+        month = f"{2020 + n % 24 // 12}-{n % 12 + 1:02d}" if spans else "2020-01"
         item = purpose_made(
-            f"v-{n:03d}", [0.0, 0.0, 1.0, 1.0], f"2020-01-{n % 28 + 1:02d}T00:00:00Z"
+            f"v-{n:03d}", [0.0, 0.0, 1.0, 1.0], f"{month}-{n % 28 + 1:02d}T00:00:00Z"
         )
         if n % 7:
             item["properties"] |= {
@@ -48,6 +50,10 @@ def _build(work: Path, unfiled: int = 0) -> Bucket:
         item["collection"] = COLLECTIONS[(n * 11) % len(COLLECTIONS)]
         if unfiled and n % unfiled == 0:
             del item["collection"]
+        if spans and n % 3 == 0:
+            start = item["properties"]["datetime"]
+            end = f"{2022 + 5 * (n % 9 == 0)}-{n % 11 + 2:02d}-15T00:00:00Z"
+            item["properties"] |= {"datetime": None, "start_datetime": start, "end_datetime": end}
         items.append(item)
     objects = [Crawled("Item", f"memory:{i['id']}", i) for i in items]
     bucket = open_bucket(str(work / "root"), StoreSettings(), create=True)
