@@ -19,6 +19,7 @@ from stacsift.query.params import SearchRequest, SortKey
 from stacsift.search import search_items
 from stacsift.settings import StoreSettings
 from stacsift.store import Bucket, open_bucket
+from tests.integration.test_filter_exactness import collection
 from tests.integration.test_search_semantics import purpose_made
 from tests.support.paging import pages, recorded
 
@@ -32,8 +33,9 @@ def _build(work: Path, unfiled: int = 0, spans: bool = False) -> Bucket:
     """Items with a cloud cover of distinct values, of a few tied values (gsd), and every
     seventh without either; a platform of a few values (every fifth without one), in one of
     three collections (with ``unfiled``, every ``unfiled``-th in none); some days apart, in no
-    order of their values (with ``spans``, over two years instead of a month, and every third
-    lasts months, every ninth years)."""
+    order of their values (with ``spans``, over two years instead of a month, every third
+    lasting months and every ninth years, every tenth titled, and the collections' documents
+    too)."""
     items = []
     for n in range(ITEMS):
         month = f"{2020 + n % 24 // 12}-{n % 12 + 1:02d}" if spans else "2020-01"
@@ -50,15 +52,26 @@ def _build(work: Path, unfiled: int = 0, spans: bool = False) -> Bucket:
         item["collection"] = COLLECTIONS[(n * 11) % len(COLLECTIONS)]
         if unfiled and n % unfiled == 0:
             del item["collection"]
+        if spans and n % 10 == 0:
+            item["properties"]["title"] = "ocean swell"
         if spans and n % 3 == 0:
             start = item["properties"]["datetime"]
             end = f"{2022 + 5 * (n % 9 == 0)}-{n % 11 + 2:02d}-15T00:00:00Z"
             item["properties"] |= {"datetime": None, "start_datetime": start, "end_datetime": end}
         items.append(item)
     objects = [Crawled("Item", f"memory:{i['id']}", i) for i in items]
+    if spans:
+        objects += [_collection(name, text) for name, text in zip(COLLECTIONS, OCEANS, strict=True)]
     bucket = open_bucket(str(work / "root"), StoreSettings(), create=True)
     build_objects(objects, ["memory"], bucket, CrawlReport(), work)
     return bucket
+
+
+OCEANS = ("ocean islands", "ocean", "ice")  # the collections' descriptions, with ``spans``
+
+
+def _collection(name: str, description: str) -> Crawled:
+    return Crawled("Collection", f"memory:{name}", collection(name) | {"description": description})
 
 
 @pytest.fixture(scope="module")

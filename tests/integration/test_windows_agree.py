@@ -1,7 +1,8 @@
-"""Every kind of window (time, in a box, a sort's values, a text sort's first values) pages a
-request exactly as the full search does, for requests drawn at random: a sort (or none),
-collections, a datetime interval, a bbox and a page size, on a real index counted as big or
-not."""
+"""Every shortcut of a search pages a request exactly as the full search does: windows of time
+(in a box too), of a sort's values, of a text sort's first values, and pages from the direct
+matches of words. Requests are drawn at random (words or none, a sort or none, collections, a
+datetime interval, a bbox, a page size) and paged to their end on a real index counted as big,
+then as small."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ SORTS = (None, "datetime", "end_datetime", "eo:cloud_cover", "gsd", "platform", 
 @pytest.fixture(scope="module")
 def spread(tmp_path_factory: pytest.TempPathFactory) -> OpenIndex:
     """The value-window test items over two years, every ninth in no collection, every third
-    lasting months or years."""
+    lasting months or years, and their collections."""
     work: Path = tmp_path_factory.mktemp("agree")
     return IndexReader(_build(work, unfiled=9, spans=True), work / "cache").current()
 
@@ -36,45 +37,76 @@ def _day(day: int) -> int:
     return FIRST_DAY + (day - 1) * 86_400_000_000
 
 
+# an item's text holds its id and collection: words of a collection, of all items, a prefix;
+# "ocean" titles every tenth item and describes two collections, "islands" one
+WORDS = ("pacific", "arctic OR atlantic", "v", "00*", "ocean", "islands OR swell")
 # every item's bbox is [0, 0, 1, 1]: a box holding them, one touching their corner, one apart
 BOXES = (None, (-10.0, -10.0, 10.0, 10.0), (1.0, 1.0, 30.0, 30.0), (40.0, 40.0, 50.0, 50.0))
-requests = st.builds(
-    lambda sort, descending, collections, days, bbox, limit: SearchRequest(
-        sortby=() if sort is None else (SortKey(sort, descending),),
-        collections=tuple(sorted(collections)),
-        datetime=None if days is None else (_day(min(days)), _day(max(days))),
-        bbox=bbox,
-        limit=limit,
-    ),
-    st.sampled_from(SORTS),
-    st.booleans(),
-    st.sets(st.sampled_from((*COLLECTIONS, "", "nowhere")), max_size=2),
-    st.none() | st.tuples(st.integers(1, 730), st.integers(1, 730)),
-    st.sampled_from(BOXES),
-    st.integers(3, 8),
-)
 
 
-@settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(request=requests, first_share=st.sampled_from([value_window.FIRST_SHARE, 0.05]))
-def test_windows_page_as_the_full_search_does(
-    spread: OpenIndex, monkeypatch: pytest.MonkeyPatch, request: SearchRequest, first_share: float
+def requests(words: st.SearchStrategy[str | None]) -> st.SearchStrategy[SearchRequest]:
+    """Requests with ``words``, a sort or none, collections, an interval, a bbox, a page size."""
+    return st.builds(
+        lambda q, sort, descending, collections, days, bbox, limit: SearchRequest(
+            q=q,
+            sortby=() if sort is None else (SortKey(sort, descending),),
+            collections=tuple(sorted(collections)),
+            datetime=None if days is None else (_day(min(days)), _day(max(days))),
+            bbox=bbox,
+            limit=limit,
+        ),
+        words,
+        st.sampled_from(SORTS),
+        st.booleans(),
+        st.sets(st.sampled_from((*COLLECTIONS, "", "nowhere")), max_size=2),
+        st.none() | st.tuples(st.integers(1, 730), st.integers(1, 730)),
+        st.sampled_from(BOXES),
+        st.integers(3, 8),
+    )
+
+
+def _windowed_as_full(
+    index: OpenIndex, monkeypatch: pytest.MonkeyPatch, request: SearchRequest, first_share: float
 ) -> None:
-    # GIVEN a request's pages from the full search alone (the index counted as small)
+    """The request's pages from the full search alone (the index counted as small), then with
+    windows where they pay (counted as big; a sort's first value window expected to hold
+    ``first_share`` times the page): the same pages, in order, with the same counts."""
     with monkeypatch.context() as patched:
         patched.setattr(window, "MIN_OBJECTS", 10**9)
-        full = _pages(spread, request)
-    # WHEN the index counts as big, so that windows answer where they pay (a sort's first
-    # value window expected to hold 4 times the page, or so narrow that it widens)
+        full = _pages(index, request)
     with monkeypatch.context() as patched:
         patched.setattr(window, "MIN_OBJECTS", 1)
         patched.setattr(value_window, "FIRST_SHARE", first_share)
-        windowed = _pages(spread, request)
-    # THEN the pages are the same, in order, with the same counts
+        windowed = _pages(index, request)
     assert windowed == full
     assert sum(len(ids) for ids, _ in full) == full[0][1]
+
+
+SHARES = st.sampled_from([value_window.FIRST_SHARE, 0.05])  # as is, or so narrow it widens
+DRAWN = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@DRAWN
+@given(request=requests(st.none()), first_share=SHARES)
+def test_windows_page_as_the_full_search_does(
+    spread: OpenIndex, monkeypatch: pytest.MonkeyPatch, request: SearchRequest, first_share: float
+) -> None:
+    # GIVEN a request without words, WHEN it is paged with windows and without
+    # THEN the pages are the same
+    _windowed_as_full(spread, monkeypatch, request, first_share)
+
+
+@DRAWN
+@given(request=requests(st.sampled_from(WORDS)), first_share=SHARES)
+def test_direct_matches_page_as_the_full_search_does(
+    spread: OpenIndex, monkeypatch: pytest.MonkeyPatch, request: SearchRequest, first_share: float
+) -> None:
+    # GIVEN a request with words (matching items directly, through their collection, or both)
+    # WHEN it is paged from direct matches and time windows where they pay, and without
+    # THEN the pages are the same
+    _windowed_as_full(spread, monkeypatch, request, first_share)
 
 
 def test_the_drawn_requests_reach_value_windows(
