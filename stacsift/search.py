@@ -278,11 +278,12 @@ def _windows(
     box = None if bbox is None else window.area(searcher, bbox, request.datetime, instants)
     if bbox is not None and box is None:
         return None
-    alone = replace(request, collections=()) if window.distributes(request) else request
+    # collections a window distributes are left out of the clauses it is added to
+    own = replace(request, collections=()) if window.distributes(request) else request
     boxed = box is not None
     return box, cache(
         lambda: (
-            object_clauses(alone, kind, stats, searcher, prefilter, boxed, led=True) + (after or [])
+            object_clauses(own, kind, stats, searcher, prefilter, boxed, led=True) + (after or [])
         )
     )
 

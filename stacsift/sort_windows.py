@@ -133,9 +133,10 @@ def _excluded(request: SearchRequest, stats: KindStats) -> Clauses | None:
     counts = stats.by_collection
     if counts is None:
         return None
-    others = sorted(set(counts) - set(request.collections))
-    if len(others) > MAX_EXCLUDED:
-        return None
+    kept = set(request.collections)
+    if len(counts) - sum(name in counts for name in kept) > MAX_EXCLUDED:
+        return None  # told before listing the others (an index may have 65,536 collections)
+    others = sorted(name for name in counts if name not in kept)
     return [(Occur.MustNot, translate.term_any(f.COLLECTION, others))] if others else []
 
 
