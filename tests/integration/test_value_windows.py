@@ -86,8 +86,33 @@ def valued(built: tuple[Bucket, Path]) -> OpenIndex:
     return IndexReader(bucket, work / "cache").current()
 
 
-def _pages(index: OpenIndex, request: SearchRequest) -> list[tuple[list[str], int | None]]:
+Paged = list[tuple[list[str], int | None]]
+
+
+def _pages(index: OpenIndex, request: SearchRequest) -> Paged:
     return [([hit.obj["id"] for hit in page.hits], page.matched) for page in pages(index, request)]
+
+
+def _windowed_as_full(
+    index: OpenIndex,
+    request: SearchRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    first_share: float = value_window.FIRST_SHARE,
+) -> Paged:
+    """Pages the request to its end by the full search, then with value windows searched first
+    (the index counted as big; a first window expected to hold ``first_share`` times the
+    page): the same pages, in order, with the same counts, and windows answered pages. Returns
+    the pages."""
+    monkeypatch.setattr(value_window, "windowed", lambda *_: None)
+    full = _pages(index, request)
+    monkeypatch.undo()
+    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    monkeypatch.setattr(value_window, "FIRST_SHARE", first_share)
+    answered = recorded(monkeypatch, value_window, "windowed")
+    assert _pages(index, request) == full
+    assert sum(len(ids) for ids, _ in full) == full[0][1]
+    assert True in answered
+    return full
 
 
 @pytest.mark.parametrize("first_share", [4.0, 0.01])
@@ -100,21 +125,13 @@ def test_value_windows_page_as_the_full_search_does(
     descending: bool,
     first_share: float,
 ) -> None:
-    # GIVEN the pages of a sort by a numeric property, paged by the full search to the end
+    # GIVEN a sort by a numeric property
     request = SearchRequest(sortby=(SortKey(name, descending),), limit=9)
-    monkeypatch.setattr(value_window, "windowed", lambda *_: None)
-    full = _pages(valued, request)
-    monkeypatch.undo()
-    # WHEN the index counts as big, so that value windows are searched first (a first window
-    # expected to hold 4 times the page, or so narrow that it widens)
-    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
-    monkeypatch.setattr(value_window, "FIRST_SHARE", first_share)
-    answered = recorded(monkeypatch, value_window, "windowed")
-    windowed = _pages(valued, request)
+    # WHEN it is paged to its end by the full search, then with value windows first (a first
+    # window expected to hold 4 times the page, or so narrow that it widens)
     # THEN the pages are the same, in order, with the same counts; windows answered pages
-    assert windowed == full
+    full = _windowed_as_full(valued, request, monkeypatch, first_share)
     assert sum(len(ids) for ids, _ in full) == ITEMS and full[0][1] == ITEMS
-    assert True in answered
 
 
 @pytest.mark.parametrize("name", ["eo:cloud_cover", "gsd"])
@@ -122,38 +139,14 @@ def test_value_windows_page_as_the_full_search_does(
 def test_value_windows_check_a_wide_datetime_interval(
     valued: OpenIndex, monkeypatch: pytest.MonkeyPatch, name: str, descending: bool
 ) -> None:
-    # GIVEN a sort by a numeric property within an interval holding most items, paged by the
-    # full search to the end
+    # GIVEN a sort by a numeric property within an interval holding most items
     interval = (parse_datetime("2020-01-04T00:00:00Z"), None)
     request = SearchRequest(sortby=(SortKey(name, descending),), datetime=interval, limit=9)
-    monkeypatch.setattr(value_window, "windowed", lambda *_: None)
-    full = _pages(valued, request)
-    monkeypatch.undo()
-    # WHEN the index counts as big, so that value windows are searched first
-    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
-    answered = recorded(monkeypatch, value_window, "windowed")
-    windowed = _pages(valued, request)
+    # WHEN it is paged to its end by the full search, then with value windows first
     # THEN the pages are the same, in order, with the same counts; windows answered pages
-    assert windowed == full
+    full = _windowed_as_full(valued, request, monkeypatch)
     matched = sum(len(ids) for ids, _ in full)
     assert 0 < matched < ITEMS and full[0][1] == matched
-    assert True in answered
-
-
-def _windowed_as_full(
-    index: OpenIndex, request: SearchRequest, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Pages the request to its end by the full search, then with value windows searched first
-    (the index counted as big): the same pages, in order, with the same counts, and windows
-    answered pages."""
-    monkeypatch.setattr(value_window, "windowed", lambda *_: None)
-    full = _pages(index, request)
-    monkeypatch.undo()
-    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
-    answered = recorded(monkeypatch, value_window, "windowed")
-    assert _pages(index, request) == full
-    assert sum(len(ids) for ids, _ in full) == full[0][1]
-    assert True in answered
 
 
 @pytest.mark.parametrize("collections", [("pacific",), ("arctic", "pacific")])

@@ -65,7 +65,7 @@ def requests(words: st.SearchStrategy[str | None]) -> st.SearchStrategy[SearchRe
     )
 
 
-def _windowed_as_full(
+def _shortcuts_as_full(
     index: OpenIndex, monkeypatch: pytest.MonkeyPatch, request: SearchRequest, first_share: float
 ) -> None:
     """The request's pages from the full search alone (the index counted as small), then with
@@ -95,7 +95,7 @@ def test_windows_page_as_the_full_search_does(
 ) -> None:
     # GIVEN a request without words, WHEN it is paged with windows and without
     # THEN the pages are the same
-    _windowed_as_full(spread, monkeypatch, request, first_share)
+    _shortcuts_as_full(spread, monkeypatch, request, first_share)
 
 
 @DRAWN
@@ -106,7 +106,7 @@ def test_direct_matches_page_as_the_full_search_does(
     # GIVEN a request with words (matching items directly, through their collection, or both)
     # WHEN it is paged from direct matches and time windows where they pay, and without
     # THEN the pages are the same
-    _windowed_as_full(spread, monkeypatch, request, first_share)
+    _shortcuts_as_full(spread, monkeypatch, request, first_share)
 
 
 def test_the_drawn_requests_reach_value_windows(
