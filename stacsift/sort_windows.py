@@ -66,10 +66,28 @@ def windowed(
         start = None if cursor.after is None else float(cursor.after)
         span = (bounds.low, bounds.high)
         count_in = int(bounds.count * _share(request, index.stats(kind)))
+        ranged = _ranged(index, kind, field)
         hits = value_window.windowed(
-            lambda extra: search(extra, True), field, span, count_in, start, descending, need
+            lambda extra: search(extra, True), ranged, span, count_in, start, descending, need
         )
     return None if hits is None else (hits, count())
+
+
+# A window ranges over the column when one value may hold a tenth of the objects or more: its
+# postings then cost more than the column (650,000 ties of 2,000,000: 9.1 against 6.3 ms)
+POSTED_TIES = 10
+
+
+def _ranged(index: OpenIndex, kind: str, field: str) -> str:
+    """The field a window of ``field``'s values ranges over: its values' terms (format 7,
+    :data:`schema.NUMERIC_TERMS <stacsift.index.schema.NUMERIC_TERMS>`), whose postings a
+    narrow window reads alone (28 matches of 2,000,000: 0.014 ms), rather than its column,
+    which a range reads whole (1.5 ms); the column when the index has no terms or so many
+    objects may share one value (:data:`POSTED_TIES`) that their postings cost more."""
+    terms = f.NUMERIC_TERMS.get(field)
+    if terms is None or not f.present(terms):
+        return field
+    return terms if index.tied(kind, field) * POSTED_TIES < index.stats(kind).count else field
 
 
 def windows_pay(index: OpenIndex, request: SearchRequest, kind: str, field: str) -> bool:

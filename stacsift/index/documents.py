@@ -98,6 +98,8 @@ class Document:
                 values[f.CELL_MONTHS] = grid.cell_month_terms(self.bbox, self.start, self.end)
         for name, value in (*self.numbers, *self.strings):
             values[name] = value
+        for name, number in self.numbers:
+            values[f.NUMERIC_TERMS[name]] = number
         if self.has:
             values[f.HAS] = list(self.has)
         if self.props:

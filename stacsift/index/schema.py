@@ -17,7 +17,9 @@ day of an object's start and the day of its end, so that a window without a box 
 hundred objects of a big index rather than a month's tens of thousands.
 Common queryables (``gsd``, ``eo:cloud_cover``) are fast fields too, for filters and sorting,
 and so are common string properties (``platform``, ``constellation``, ``mission``; format 6)
-for sorting.
+for sorting. Each numeric queryable also has its values posted as terms (``<name>_terms``,
+format 7), so that a narrow window of a sort's values (:mod:`stacsift.value_window`) reads its
+few postings rather than the whole column.
 The STAC JSON itself is a stored bytes field, so a page of results needs no second store;
 ``href`` keeps where the object was crawled from (served as its ``canonical`` link).
 ``state`` records what a build compared (source, key, content digest); ``origin`` records the
@@ -37,7 +39,7 @@ import tantivy
 from stacsift.errors import IndexFormatError
 
 # Bumped whenever the schema or its meaning changes; readers refuse other versions.
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 TANTIVY_VERSION = "0.27.0"
 
 # Field names, shared by the document builder and the query translator.
@@ -79,6 +81,11 @@ NUMERIC_FIELDS = (
     "epsg",
 )
 
+# Each numeric field's values as terms (format 7): tantivy runs a range on a fast field by
+# reading the column, every document (1.4 ms at 2,000,000), and on an indexed field by reading
+# the postings of the values in the range (0.01 ms for 28 documents).
+NUMERIC_TERMS = {number: f"{number}_terms" for number in NUMERIC_FIELDS}
+
 # Fast fields of common string properties, for sortby (format 6; filters use ``props`` terms).
 STRING_FIELDS = ("platform", "constellation", "mission")
 
@@ -92,6 +99,7 @@ ADDED_IN = {
     **dict.fromkeys((TITLE, PROPS, HAS, ORIGIN, *NUMERIC_FIELDS[2:]), 4),
     CELL_MONTHS: 5,
     **dict.fromkeys((DAYS, *STRING_FIELDS), 6),
+    **dict.fromkeys(NUMERIC_TERMS.values(), 7),
 }
 
 
@@ -110,8 +118,9 @@ def build_schema(version: int = FORMAT_VERSION) -> tantivy.Schema:
         builder.add_text_field(TITLE, tokenizer_name="en_stem", index_option="freq")
     builder.add_text_field(WORDS, tokenizer_name="default")
     # Numbers are filtered and sorted on their fast fields (tantivy's range queries use them
-    # when a field has one); terms for them in the inverted index would cost a third of the
-    # indexing time and never be read.
+    # when a field has one); terms for the bounds and times in the inverted index would cost a
+    # third of the indexing time and never be read (numeric properties get theirs in fields
+    # of their own, NUMERIC_TERMS, which windows of their values read).
     for number in (START, END):
         builder.add_integer_field(number, indexed=False, fast=True)
     for number in (XMIN, YMIN, XMAX, YMAX, *NUMERIC_FIELDS):
@@ -122,6 +131,8 @@ def build_schema(version: int = FORMAT_VERSION) -> tantivy.Schema:
             builder.add_text_field(terms, tokenizer_name="raw", index_option="basic")
     builder.add_text_field(HREF, stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_bytes_field(JSON, stored=True)
+    for terms in filter(wanted, NUMERIC_TERMS.values()):
+        builder.add_float_field(terms, indexed=True, fast=False)
     return builder.build()
 
 
@@ -140,7 +151,7 @@ def check_tantivy(installed: str | None = None) -> None:
 # Readers open this format and the ones before, so that functions and indexes roll out in
 # either order (quickwit's "footer trailer rollout"); writers write FORMAT_VERSION, or an
 # older one for tests (``stacsift build --format 4``).
-READABLE_FORMATS = (3, 4, 5, 6)
+READABLE_FORMATS = (3, 4, 5, 6, 7)
 SCHEMAS = {version: build_schema(version) for version in READABLE_FORMATS}
 SCHEMA = SCHEMAS[FORMAT_VERSION]
 _ACTIVE: ContextVar[int] = ContextVar("stacsift_index_format", default=FORMAT_VERSION)
