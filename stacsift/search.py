@@ -197,7 +197,7 @@ def _native(
     # (made only when no window answers: the full query of a bbox costs more than a window's)
     clauses = cache(lambda: object_clauses(request, kind, stats, searcher, prefilter) + after)
     windows = _windows(index, request, kind, field, stats, prefilter, after)
-    led = cache(lambda: sort_windows.led_clauses(index, request, kind, stats, prefilter))
+    led = cache(lambda: sort_windows.led_clauses(index, request, (field, kind), stats, prefilter))
     within = _within(windows, led, after)
 
     def search(extra: list[tuple[Occur, Query]] | None = None, count: bool = False) -> SearchResult:

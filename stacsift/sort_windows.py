@@ -79,15 +79,21 @@ POSTED_TIES = 10
 
 
 def _ranged(index: OpenIndex, kind: str, field: str) -> str:
-    """The field a window of ``field``'s values ranges over: its values' terms (format 7,
+    """The field a window of ``field``'s values ranges over: its values' terms when
+    :func:`_posted`, else its column."""
+    return f.NUMERIC_TERMS[field] if _posted(index, kind, field) else field
+
+
+def _posted(index: OpenIndex, kind: str, field: str) -> bool:
+    """Whether windows of ``field``'s values range over its values' terms (format 7,
     :data:`schema.NUMERIC_TERMS <stacsift.index.schema.NUMERIC_TERMS>`), whose postings a
     narrow window reads alone (28 matches of 2,000,000: 0.014 ms), rather than its column,
-    which a range reads whole (1.5 ms); the column when the index has no terms or so many
-    objects may share one value (:data:`POSTED_TIES`) that their postings cost more."""
+    which a range reads whole (1.5 ms): not when the index has no terms or so many objects may
+    share one value (:data:`POSTED_TIES`) that their postings cost more."""
     terms = f.NUMERIC_TERMS.get(field)
     if terms is None or not f.present(terms):
-        return field
-    return terms if index.tied(kind, field) * POSTED_TIES < index.stats(kind).count else field
+        return False
+    return index.tied(kind, field) * POSTED_TIES < index.stats(kind).count
 
 
 def windows_pay(index: OpenIndex, request: SearchRequest, kind: str, field: str) -> bool:
@@ -97,7 +103,7 @@ def windows_pay(index: OpenIndex, request: SearchRequest, kind: str, field: str)
     check, when together they keep an eighth of the objects or more (:data:`WIDE`; the
     matches are counted in time windows, :func:`window.counted`, unless collections alone
     filter them; at 2,000,000 items, ``sortby=eo:cloud_cover`` from 2020 on took 24 ms, its
-    window 4.2 ms). Collections are checked as the exclusion of the others (:func:`_excludes`).
+    window 4.2 ms). Collections are checked beside the window (:func:`_takes_collections`).
     Other filters make windows cost more than they save: with a bbox, tantivy enumerates the
     box in every window. A text sort's first values are counted over every object, so a
     filter would leave its window short."""
@@ -108,7 +114,7 @@ def windows_pay(index: OpenIndex, request: SearchRequest, kind: str, field: str)
         return alone(request)
     if not alone(replace(request, datetime=None, collections=())):
         return False
-    if request.collections and not _excludes(index, request, kind, field):
+    if request.collections and not _takes_collections(index, request, kind, field):
         return False
     return _share(request, stats) * WIDE >= 1
 
@@ -119,16 +125,19 @@ WIDE = 8  # an interval holding 1/WIDE of the objects or more is wide enough for
 def led_clauses(
     index: OpenIndex,
     request: SearchRequest,
-    kind: str,
+    order: tuple[str | None, str],
     stats: KindStats | None,
     prefilter: Query | None,
 ) -> Clauses:
     """The request's clauses in a search that a window of a sort's values leads (so they
-    only check its objects: :func:`object_clauses` with ``led``); collections, when they can,
-    as the exclusion of every other collection (:func:`_excluded`)."""
+    only check its objects: :func:`object_clauses` with ``led``); collections, beside a
+    window over the column, as the exclusion of every other collection when they can
+    (:func:`_excluded`). ``order``: the sort field and the kind of objects searched."""
+    field, kind = order
     searcher = index.searcher()
     excluded = None
-    if request.collections and kind == f.TYPE_ITEM:
+    posted = field is not None and _posted(index, kind, field)
+    if request.collections and kind == f.TYPE_ITEM and not posted:
         excluded = _excluded(request, index.stats(kind))
     if excluded is None:
         return object_clauses(request, kind, stats, searcher, prefilter, led=True)
@@ -164,18 +173,19 @@ def _excluded(request: SearchRequest, stats: KindStats) -> Clauses | None:
 TIED_COST = 4
 
 
-def _excludes(index: OpenIndex, request: SearchRequest, kind: str, field: str) -> bool:
-    """Whether windows of ``field``'s values may take the request's collections, as the
-    exclusion of the others (:func:`_excluded`): not when so many objects may share one value
-    (all in one window, each checked) that the full search, which orders only the
-    collections' items, costs less. Only for numeric properties: windows of other values do
-    not take collections (counting the values of ``id`` for nothing took 13 ms at 2,000,000
-    items)."""
+def _takes_collections(index: OpenIndex, request: SearchRequest, kind: str, field: str) -> bool:
+    """Whether windows of ``field``'s values may take the request's collections: beside a
+    window over the terms of the values, which leads and has each of its objects seek the
+    collections' postings, or beside one over the column as the exclusion of the others
+    (:func:`_excluded`); not when so many objects may share one value (all in one window,
+    each checked) that the full search, which orders only the collections' items, costs less.
+    Only for numeric properties: windows of other values do not take collections (counting
+    the values of ``id`` for nothing took 13 ms at 2,000,000 items)."""
     if kind != f.TYPE_ITEM or NATIVE_TYPES.get(field) != FieldType.Float:
         return False
     stats = index.stats(kind)
     members = stats.matched(request.collections) or 0
-    if _excluded(request, stats) is None:
+    if not _posted(index, kind, field) and _excluded(request, stats) is None:
         return False
     return index.tied(kind, field) * TIED_COST < members
 

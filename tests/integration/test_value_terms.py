@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
-from stacsift import value_window, window
+from stacsift import sort_windows, value_window, window
 from stacsift.index import schema
 from stacsift.index.reader import IndexReader, OpenIndex
 from stacsift.query import translate
 from stacsift.query.params import SearchRequest, SortKey
 from tests.integration.test_value_windows import _build, _pages
+from tests.support.paging import recorded
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +85,25 @@ def test_windows_range_over_terms_of_values_few_items_share(
     # THEN the windows ranged over the terms of the values on format 7 when few items share
     # one, else over the column, and paged as the full search does
     assert set(fields) == {ranged}
+    assert paged == full
+
+
+@pytest.mark.parametrize(("version", "windowed"), [(7, True), (6, False)])
+def test_windows_over_terms_take_collections_however_many_others(
+    by_format: dict[int, OpenIndex], monkeypatch: pytest.MonkeyPatch, version: int, windowed: bool
+) -> None:
+    # GIVEN an index counted as big, with more other collections than a window would exclude
+    index = by_format[version]
+    request = SearchRequest(sortby=(SortKey("eo:cloud_cover"),), collections=("arctic",), limit=4)
+    full = _pages(index, request)
+    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    monkeypatch.setattr(sort_windows, "MAX_EXCLUDED", 0)
+    answered = recorded(monkeypatch, value_window, "windowed")
+    # WHEN a sort by a number of spread values in a collection is paged
+    paged = _pages(index, request)
+    # THEN windows over the terms of its values answered on format 7, with the collection
+    # beside them, and the full search on format 6 (it would exclude the others); the same pages
+    assert any(answered) is windowed
     assert paged == full
 
 

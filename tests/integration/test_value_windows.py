@@ -12,7 +12,7 @@ import pytest
 from index_builder.build import build_objects
 from index_builder.crawl import Crawled, CrawlReport
 from stacsift import term_window, value_window, window
-from stacsift.index import reader, stats
+from stacsift.index import reader, schema, stats
 from stacsift.index.documents import parse_datetime
 from stacsift.index.reader import IndexReader, OpenIndex
 from stacsift.query.params import SearchRequest, SortKey
@@ -86,6 +86,15 @@ def valued(built: tuple[Bucket, Path]) -> OpenIndex:
     return IndexReader(bucket, work / "cache").current()
 
 
+@pytest.fixture(scope="module")
+def valued_6(tmp_path_factory: pytest.TempPathFactory) -> OpenIndex:
+    """The same items in an index of format 6: windows range over the values' column."""
+    work = tmp_path_factory.mktemp("valued-6")
+    with schema.layout(6):
+        bucket = _build(work)
+    return IndexReader(bucket, work / "cache").current()
+
+
 Paged = list[tuple[list[str], int | None]]
 
 
@@ -152,9 +161,11 @@ def test_value_windows_check_a_wide_datetime_interval(
 @pytest.mark.parametrize("collections", [("pacific",), ("arctic", "pacific")])
 @pytest.mark.parametrize("descending", [False, True])
 @pytest.mark.parametrize("wide", [False, True])
-def test_value_windows_take_collections_as_exclusions(
-    valued: OpenIndex,
+@pytest.mark.parametrize("indexed", ["valued", "valued_6"])
+def test_value_windows_take_collections(
+    request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
+    indexed: str,
     collections: tuple[str, ...],
     descending: bool,
     wide: bool,
@@ -162,25 +173,30 @@ def test_value_windows_take_collections_as_exclusions(
     # GIVEN a sort by a property of distinct values in some collections (of an index where
     # every item has one), within an interval holding most items or not, in pages small
     # enough for windows of the few items
+    index = request.getfixturevalue(indexed)
     interval = (parse_datetime("2020-01-04T00:00:00Z"), None) if wide else None
     sort = (SortKey("eo:cloud_cover", descending),)
-    request = SearchRequest(sortby=sort, collections=collections, datetime=interval, limit=3)
-    # WHEN it is paged with value windows, which exclude the other collections
+    search = SearchRequest(sortby=sort, collections=collections, datetime=interval, limit=3)
+    # WHEN it is paged with value windows, which check the collections beside a window over
+    # the values' terms (format 7), or exclude the other collections beside one over their
+    # column (format 6)
     # THEN the pages are the full search's
-    _windowed_as_full(valued, request, monkeypatch)
+    _windowed_as_full(index, search, monkeypatch)
 
 
+@pytest.mark.parametrize("version", [6, 7])
 def test_value_windows_keep_items_without_a_collection_out(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, version: int
 ) -> None:
     # GIVEN an index where every fourth item has no collection
-    bucket = _build(tmp_path, unfiled=4)
+    with schema.layout(version):
+        bucket = _build(tmp_path, unfiled=4)
     index = IndexReader(bucket, tmp_path / "cache").current()
     # WHEN a sort by a numeric property in one collection is paged with value windows
     sort = (SortKey("eo:cloud_cover", False),)
     request = SearchRequest(sortby=sort, collections=("arctic",), limit=3)
     # THEN the pages are the full search's: the items of no collection (posted under "") are
-    # excluded with the other collections
+    # excluded with the other collections (format 6), or not in the one asked for (format 7)
     _windowed_as_full(index, request, monkeypatch)
 
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stacsift import value_window, window
+from stacsift.index import schema
 from stacsift.index.reader import IndexReader, OpenIndex
 from stacsift.query.params import SearchRequest, SortKey
 from tests.integration.test_value_windows import COLLECTIONS, _build, _pages
@@ -22,11 +23,22 @@ SORTS = (None, "datetime", "end_datetime", "eo:cloud_cover", "gsd", "platform", 
 
 
 @pytest.fixture(scope="module")
-def spread(tmp_path_factory: pytest.TempPathFactory) -> OpenIndex:
+def spreads(tmp_path_factory: pytest.TempPathFactory) -> dict[int, OpenIndex]:
     """The value-window test items over two years, every ninth in no collection, every third
-    lasting months or years, and their collections."""
-    work: Path = tmp_path_factory.mktemp("agree")
-    return IndexReader(_build(work, unfiled=9, spans=True), work / "cache").current()
+    lasting months or years, and their collections, in an index of format 7 and one of format
+    6 (windows of a number's values range over its terms on 7, over its column on 6)."""
+    indexes = {}
+    for version in (6, 7):
+        work: Path = tmp_path_factory.mktemp(f"agree-{version}")
+        with schema.layout(version):
+            bucket = _build(work, unfiled=9, spans=True)
+        indexes[version] = IndexReader(bucket, work / "cache").current()
+    return indexes
+
+
+@pytest.fixture(scope="module")
+def spread(spreads: dict[int, OpenIndex]) -> OpenIndex:
+    return spreads[schema.FORMAT_VERSION]
 
 
 FIRST_DAY = 1_577_836_800_000_000  # 2020-01-01T00:00:00Z, epoch microseconds
@@ -89,13 +101,18 @@ DRAWN = settings(
 
 
 @DRAWN
-@given(request=requests(st.none()), first_share=SHARES)
+@given(request=requests(st.none()), first_share=SHARES, version=st.sampled_from((6, 7)))
 def test_windows_page_as_the_full_search_does(
-    spread: OpenIndex, monkeypatch: pytest.MonkeyPatch, request: SearchRequest, first_share: float
+    spreads: dict[int, OpenIndex],
+    monkeypatch: pytest.MonkeyPatch,
+    request: SearchRequest,
+    first_share: float,
+    version: int,
 ) -> None:
-    # GIVEN a request without words, WHEN it is paged with windows and without
+    # GIVEN a request without words, on an index of format 6 or 7
+    # WHEN it is paged with windows and without
     # THEN the pages are the same
-    _shortcuts_as_full(spread, monkeypatch, request, first_share)
+    _shortcuts_as_full(spreads[version], monkeypatch, request, first_share)
 
 
 @DRAWN
