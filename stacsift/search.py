@@ -18,18 +18,19 @@ import orjson
 import tantivy
 from tantivy import FieldType, Occur, Query, SearchResult
 
-from stacsift import relevance, sort_windows, window
+from stacsift import relevance, sort_windows, term_groups, window
 from stacsift.clauses import Clauses, alone, matching_collections, object_clauses, object_query
 from stacsift.errors import IndexFormatError, InvalidParameter, NotFound
 from stacsift.index import schema as f
+from stacsift.index import stats as index_stats
 from stacsift.index.documents import document_key
 from stacsift.index.reader import OpenIndex
-from stacsift.index.stats import KindStats
+from stacsift.index.stats import KindStats, counted_terms
 from stacsift.query import freetext, pushdown, translate
 from stacsift.query.params import SearchRequest, SortKey
 from stacsift.query.tokens import MAX_SKIP, MISSING, Cursor, Missing, Token, Value
 from stacsift.settings import DEFAULT_COUNT_LIMIT
-from stacsift.sorting import NATIVE_SORT, NATIVE_TYPES, sort_objects
+from stacsift.sorting import NATIVE_SORT, NATIVE_TYPES, TERM_SORTS, sort_objects
 
 if TYPE_CHECKING:  # shapely is imported only by requests with a geometry
     from shapely.geometry.base import BaseGeometry
@@ -161,6 +162,8 @@ def _search_items(
     order = _native_order(request, kind)
     if checks or order is None:
         page = _scan(index, request, checks, kind, prefilter)
+    elif (text_sort := order[0]) in TERM_SORTS and text_sort is not None:
+        page = _term_sorted(index, request, kind, (text_sort, order[1]), prefilter, count_limit)
     else:
         page = _native(index, request, kind, order, prefilter, count_limit)
     back = request.token.back if request.token is not None else None
@@ -238,6 +241,65 @@ def _native(
         keys = tuple(MISSING if key is None else key for key, _ in pairs)
     more = len(results) > request.limit
     return Page(hits, matched.value, 0, cursor, None, keys, more, at_least=matched.at_least)
+
+
+def _term_sorted(
+    index: OpenIndex,
+    request: SearchRequest,
+    kind: str,
+    order: tuple[str, bool],
+    prefilter: Query | None,
+    count_limit: int,
+) -> Page:
+    """A page ordered by a text property, each value's objects newest first
+    (:mod:`stacsift.term_groups`): from the generation's first values of the property when
+    nothing filters the request and they hold the page, else from the values of its matches.
+    numberMatched is exact."""
+    field, descending = order
+    searcher = index.searcher()
+    cursor = request.cursor
+    if cursor.after is not None:
+        raise _foreign_token()
+    need = (cursor.skip, request.limit + 1)
+    group = _newest_of(index, request, kind, prefilter, count_limit)
+    stats = _interval_stats(index, request, kind)
+    query = cache(lambda: object_query(request, kind, stats, searcher, prefilter))
+    matched = _known_count(index, request, kind)
+    hits = None
+    if alone(request):
+        first = index.terms(kind, field, descending)
+        hits = term_groups.paged(field, first, len(first) < index_stats.FIRST_TERMS, need, group)
+    if hits is None:
+        size = sum(need)  # each value has a match: so many values hold the page
+        values, matches = counted_terms(searcher, query(), order, size, matched is None)
+        hits = term_groups.paged(field, values, len(values) < size, need, group) or []
+        matched = matched or (None if matches is None else window.Count(matches))
+    if matched is None:
+        matched = window.Count(window.count_of(searcher.search(query(), limit=1, count=True)))
+    page = hits[: request.limit]
+    more = len(hits) > request.limit
+    return Page(page, matched.value, 0, cursor, None, None, more, at_least=matched.at_least)
+
+
+def _newest_of(
+    index: OpenIndex,
+    request: SearchRequest,
+    kind: str,
+    prefilter: Query | None,
+    count_limit: int,
+) -> term_groups.Group[Hit]:
+    """The newest matches of the request that are in a group (its clause), after skipping
+    some: a page in time order (in time windows when they pay), of the group's matches, not
+    counted."""
+
+    def group(clause: Query, skip: int, count: int) -> list[Hit]:
+        narrowed = [clause] if prefilter is None else [prefilter, clause]
+        within = Query.boolean_query([(Occur.Must, query) for query in narrowed])
+        token = Token(0, Cursor(None, skip), matched=0)  # the count is known: none is made
+        newest = replace(request, sortby=(), token=token, limit=count)
+        return _native(index, newest, kind, (f.START, True), within, count_limit).hits[:count]
+
+    return group
 
 
 def _within(
@@ -366,9 +428,7 @@ def _known_count(index: OpenIndex, request: SearchRequest, kind: str) -> window.
 def _after(field: str, value: Value, descending: bool, complete: bool) -> Query:
     """Results at or after ``value`` in the order (results lacking the field come last;
     ``complete``: no object of the kind lacks it)."""
-    missing = Query.boolean_query(
-        [(Occur.Must, Query.all_query()), (Occur.MustNot, Query.exists_query(field))]
-    )
+    missing = translate.lacking(field)
     if isinstance(value, Missing):
         return missing
     kind = NATIVE_TYPES.get(field)

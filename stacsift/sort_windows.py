@@ -1,9 +1,9 @@
-"""Pages ordered by a sort field other than time or relevance, from windows of its values.
+"""Pages ordered by a numeric property, from windows of its values.
 
-A numeric sortby is searched in windows of its values (:mod:`stacsift.value_window`), a text
-one in a window of its first values (:mod:`stacsift.term_window`), when the request's filters
-let windows pay (:func:`windows_pay`): the window leads the search, and the request's clauses
-only check its objects (:func:`led_clauses`).
+A numeric sortby is searched in windows of its values (:mod:`stacsift.value_window`) when the
+request's filters let windows pay (:func:`windows_pay`): the window leads the search, and the
+request's clauses only check its objects (:func:`led_clauses`). (A text sortby is paged by
+:mod:`stacsift.term_groups`.)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import replace
 import tantivy
 from tantivy import FieldType, Occur, Query
 
-from stacsift import term_window, value_window, window
+from stacsift import value_window, window
 from stacsift.clauses import Clauses, alone, expected_in, object_clauses
 from stacsift.index import schema as f
 from stacsift.index.reader import OpenIndex
@@ -22,7 +22,7 @@ from stacsift.index.stats import KindStats
 from stacsift.query import translate
 from stacsift.query.params import SearchRequest
 from stacsift.query.tokens import Missing
-from stacsift.sorting import NATIVE_TYPES, TERM_SORTS
+from stacsift.sorting import NATIVE_TYPES
 
 
 def time_counted(
@@ -49,17 +49,14 @@ def windowed(
     count: Callable[[], window.Count],
 ) -> window.Found | None:
     """A page of a big index ordered by a numeric property, from windows of its values
-    (:mod:`stacsift.value_window`), or by a text property, from a window of its first values
-    (:mod:`stacsift.term_window`), when nothing but a datetime interval and collections filter
-    it (see :func:`windows_pay`); ``count`` counts its matches once a window holds the page."""
+    (:mod:`stacsift.value_window`), when nothing but a datetime interval and collections filter
+    it (see :func:`windows_pay`); ``count`` counts its matches once a window holds the page.
+    None for other sorts, or when the windows do not hold the page."""
     field, descending = order
     cursor = request.cursor
     need = (cursor.skip, request.limit + 1)
     hits = None
-    if field in TERM_SORTS:
-        first = index.terms(kind, field, descending)
-        hits = term_window.windowed(lambda extra: search(extra, False), field, first, need)
-    elif NATIVE_TYPES.get(field) == FieldType.Float and not isinstance(cursor.after, Missing):
+    if NATIVE_TYPES.get(field) == FieldType.Float and not isinstance(cursor.after, Missing):
         bounds = index.bounds(kind, field)
         if bounds is None:
             return None
@@ -105,13 +102,10 @@ def windows_pay(index: OpenIndex, request: SearchRequest, kind: str, field: str)
     filter them; at 2,000,000 items, ``sortby=eo:cloud_cover`` from 2020 on took 24 ms, its
     window 4.2 ms). Collections are checked beside the window (:func:`_takes_collections`).
     Other filters make windows cost more than they save: with a bbox, tantivy enumerates the
-    box in every window. A text sort's first values are counted over every object, so a
-    filter would leave its window short."""
+    box in every window."""
     stats = index.stats(kind)
     if stats.count < window.MIN_OBJECTS:
         return False
-    if field in TERM_SORTS:
-        return alone(request)
     if not alone(replace(request, datetime=None, collections=())):
         return False
     if request.collections and not _takes_collections(index, request, kind, field):

@@ -153,7 +153,34 @@ def first_terms(searcher: tantivy.Searcher, kind: str, field: str, descending: b
     ordered by the values (each segment's first values hold the index's, so the counts are
     exact)."""
     query = _of_kind(kind)
+    found = searcher.aggregate(query, {"values": _ordered(field, descending, FIRST_TERMS)})
+    return _buckets(found)
+
+
+def counted_terms(
+    searcher: tantivy.Searcher,
+    query: tantivy.Query,
+    order: tuple[str, bool],
+    size: int,
+    count: bool,
+) -> tuple[Counted, int | None]:
+    """The first ``size`` values of a text fast field over the matches of ``query`` in a sort
+    by it (``order``: the field, and whether descending), as :func:`first_terms`, and with
+    ``count`` how many objects match (each has a start), in the same pass."""
+    aggregations = {"values": _ordered(*order, size)}
+    if count:
+        aggregations["matches"] = {"value_count": {"field": f.START}}
+    found = searcher.aggregate(query, aggregations)
+    matches = found.get("matches", {}).get("value") if count else None
+    return _buckets(found), None if matches is None else int(matches)
+
+
+def _ordered(field: str, descending: bool, size: int) -> dict[str, Any]:
+    """A terms aggregation of ``field``'s first ``size`` values in a sort by it."""
     order = "desc" if descending else "asc"
-    terms = {"terms": {"field": field, "size": FIRST_TERMS, "order": {"_key": order}}}
-    found = searcher.aggregate(query, {"values": terms}).get("values", {})
-    return tuple((str(b["key"]), int(b["doc_count"])) for b in found.get("buckets", []))
+    return {"terms": {"field": field, "size": size, "order": {"_key": order}}}
+
+
+def _buckets(found: dict[str, Any]) -> Counted:
+    buckets = found.get("values", {}).get("buckets", [])
+    return tuple((str(b["key"]), int(b["doc_count"])) for b in buckets)

@@ -389,6 +389,13 @@ def _month_check(month: int, start: int | None, end: int | None, instants: bool)
     return _exact_interval(low, high, instants)
 
 
+def lacking(field: str) -> Query:
+    """The objects that have no value of ``field``."""
+    return Query.boolean_query(
+        [(Occur.Must, Query.all_query()), (Occur.MustNot, Query.exists_query(field))]
+    )
+
+
 def float_range(field: str, low: float | None, high: float | None) -> Query:
     return Query.range_query(f.schema(), field, FieldType.Float, low, high)
 

@@ -1,6 +1,5 @@
-"""Pages ordered by a numeric property from windows of its values (stacsift.value_window),
-and by a text property from a window of its first values (stacsift.term_window), equal the
-full search's, ties, missing values and later pages included, on a real index."""
+"""Pages ordered by a numeric property from windows of its values (stacsift.value_window)
+equal the full search's, ties, missing values and later pages included, on a real index."""
 
 from __future__ import annotations
 
@@ -11,8 +10,8 @@ import pytest
 
 from index_builder.build import build_objects
 from index_builder.crawl import Crawled, CrawlReport
-from stacsift import term_window, value_window, window
-from stacsift.index import reader, schema, stats
+from stacsift import value_window, window
+from stacsift.index import reader, schema
 from stacsift.index.documents import parse_datetime
 from stacsift.index.reader import IndexReader, OpenIndex
 from stacsift.query.params import SearchRequest, SortKey
@@ -245,32 +244,3 @@ def test_a_filtered_sort_is_not_windowed(
     page = search_items(valued, request)
     # THEN the full search answers it
     assert page.hits and answered == []
-
-
-@pytest.mark.parametrize("listed", [64, 2])
-@pytest.mark.parametrize("name", ["platform", "collection"])
-@pytest.mark.parametrize("descending", [False, True])
-def test_text_windows_page_as_the_full_search_does(
-    built: tuple[Bucket, Path],
-    monkeypatch: pytest.MonkeyPatch,
-    name: str,
-    descending: bool,
-    listed: int,
-) -> None:
-    # GIVEN the pages of a sort by a text property, paged by the full search to the end
-    bucket, work = built
-    request = SearchRequest(sortby=(SortKey(name, descending),), limit=9)
-    monkeypatch.setattr(term_window, "windowed", lambda *_: None)
-    full = _pages(IndexReader(bucket, work / "cache").current(), request)
-    monkeypatch.undo()
-    # WHEN the index counts as big, so that a window of the first values is searched first
-    # (of all values, or of the first two only: later pages are beyond them)
-    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
-    monkeypatch.setattr(stats, "FIRST_TERMS", listed)
-    answered = recorded(monkeypatch, term_window, "windowed")
-    windowed = _pages(IndexReader(bucket, work / "cache").current(), request)
-    # THEN the pages are the same, in order, with the same counts; windows answered pages
-    # (with two values listed, the full search answered those beyond them)
-    assert windowed == full
-    assert sum(len(ids) for ids, _ in full) == ITEMS and full[0][1] == ITEMS
-    assert True in answered and (False in answered or listed > 2)
