@@ -81,7 +81,8 @@ QUERIES: dict[str, list[GET | dict[str, Any]]] = {
         {"sortby": "-end_datetime"},
     ],
     # a sort other than time with filters: value windows check a wide interval and collections
-    # (the last two); a CQL2 filter has every match sorted
+    # (the third and fourth); a CQL2 filter has every match sorted; a text sort in a
+    # collection counts the values of its matches (stacsift.term_groups)
     "sortby+filter": [
         {"sortby": "eo:cloud_cover", "datetime": "2020-01-01T00:00:00Z/.."},
         {"sortby": "gsd", "filter": "eo:cloud_cover < 5"},
@@ -91,6 +92,7 @@ QUERIES: dict[str, list[GET | dict[str, Any]]] = {
             "collections": "water-layers",
             "datetime": "2016-01-01T00:00:00Z/..",
         },
+        {"sortby": "-platform", "collections": "forest-layers"},
     ],
     "filter gsd": [{"filter": "gsd < 20"}],
     "filter cloud": [{"filter": "eo:cloud_cover < 5"}],
