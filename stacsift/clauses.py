@@ -81,7 +81,10 @@ def object_clauses(
         clauses.append((Occur.Must, translate.term_any(f.ID, request.ids)))
     bbox = None if window_box else request.bbox
     if bbox is not None:
-        clauses.append((Occur.Must, translate.bbox_query(bbox, kind, text)))
+        # led: the exact range clauses check the leading clause's objects (tantivy would
+        # enumerate the union of the box's cells beside it)
+        boxed = translate.bbox_ranges(bbox) if led else translate.bbox_query(bbox, kind, text)
+        clauses.append((Occur.Must, boxed))
     if request.datetime is not None and not window_box:
         # Month terms pay off unless a bbox, a window or fewer words lead (the exact clauses
         # check them then).
@@ -93,7 +96,7 @@ def object_clauses(
             instants=stats is not None and stats.instants,
         )
         clauses.append((Occur.Must, interval))
-    if bbox is not None or window_box:
+    if (bbox is not None and not led) or window_box:
         return clauses  # the bbox clause (or the window's) matches objects of ``kind`` only
     if not clauses and not led:
         return [(Occur.Must, translate.type_is(kind))]

@@ -18,7 +18,7 @@ import orjson
 import tantivy
 from tantivy import FieldType, Occur, Query, SearchResult
 
-from stacsift import relevance, sort_windows, term_groups, window
+from stacsift import relevance, sort_windows, term_groups, value_groups, window
 from stacsift.clauses import Clauses, alone, matching_collections, object_clauses, object_query
 from stacsift.errors import IndexFormatError, InvalidParameter, NotFound
 from stacsift.index import schema as f
@@ -164,6 +164,8 @@ def _search_items(
         page = _scan(index, request, checks, kind, prefilter)
     elif (text_sort := order[0]) in TERM_SORTS and text_sort is not None:
         page = _term_sorted(index, request, kind, (text_sort, order[1]), prefilter, count_limit)
+    elif NATIVE_TYPES.get(number := order[0] or "") == FieldType.Float:
+        page = _valued(index, request, kind, (number, order[1]), prefilter, count_limit)
     else:
         page = _native(index, request, kind, order, prefilter, count_limit)
     back = request.token.back if request.token is not None else None
@@ -281,6 +283,101 @@ def _term_sorted(
     return Page(page, matched.value, 0, cursor, None, None, more, at_least=matched.at_least)
 
 
+def _valued(
+    index: OpenIndex,
+    request: SearchRequest,
+    kind: str,
+    order: tuple[str, bool],
+    prefilter: Query | None,
+    count_limit: int,
+) -> Page:
+    """A page ordered by a numeric property, each value's objects newest first
+    (:mod:`stacsift.value_groups`): the cursor's value's objects from where it stopped (on a
+    first page whose count is known, those of the first value when many objects share one),
+    then tantivy's page after that value (:func:`_native`), each run of a value in it newest
+    first."""
+    field = order[0]
+    cursor = request.cursor
+    want = request.limit + 1
+    newest = _newest_of(index, request, kind, prefilter, count_limit)
+
+    def group(value: Value, skip: int, count: int, members: int | None = None) -> list[Hit]:
+        if members is None:
+            members = _posted_count(index, kind, field, value)
+        return newest(_equal(index, kind, field, value), skip, count, members)
+
+    known = _known_count(index, request, kind)
+    start = cursor.after
+    if start is None and known is not None:
+        start = _first_shared(index, kind, order)
+    found = [] if start is None else [(start, hit) for hit in group(start, cursor.skip, want)]
+    more = len(found) > request.limit
+    if len(found) < want and not isinstance(start, Missing):
+        # the rest follows every object of the start value (they are all found)
+        rest = Cursor(start, cursor.skip + len(found)) if start is not None else cursor
+        token = Token(0, rest, matched=None if known is None else known.value)
+        if known is not None:
+            token = replace(token, at_least=known.at_least)
+        shown = request.limit - len(found)
+        # one result more than shown: a shown value's run is complete when it ends before it
+        asked = replace(request, token=token, limit=shown + 1)
+        following = _native(index, asked, kind, order, prefilter, count_limit)
+        known = window.Count(following.matched or 0, following.at_least)
+        keyed = list(zip(following.keys or (), following.hits, strict=True))
+        found += value_groups.regrouped(
+            keyed,
+            following.more,
+            shown,
+            lambda value, count, members: group(value, 0, count, members),
+        )
+        more = len(found) > request.limit or following.more
+    matched = known or window.Count(0)
+    page = found[: request.limit]
+    keys = tuple(value for value, _ in page)
+    hits = [hit for _, hit in page]
+    return Page(hits, matched.value, 0, cursor, None, keys, more, at_least=matched.at_least)
+
+
+# A first page starts with the first value's newest objects when one value may be shared by
+# this share of the objects or more
+FIRST_SHARED = 100
+
+
+def _first_shared(index: OpenIndex, kind: str, order: tuple[str, bool]) -> float | None:
+    """The first value of a sort by a numeric property (the lowest or highest of the
+    generation), when a value may be shared by a hundredth of the objects or more (its
+    objects are then likely to fill a page, found in time windows), else None."""
+    field, descending = order
+    if index.tied(kind, field) * FIRST_SHARED < index.stats(kind).count:
+        return None
+    bounds = index.bounds(kind, field)
+    if bounds is None:
+        return None
+    return bounds.high if descending else bounds.low
+
+
+def _posted_count(index: OpenIndex, kind: str, field: str, value: Value) -> int | None:
+    """How many objects (of any kind, deleted ones included) have ``value`` in ``field``,
+    from its posting list when windows of its values read those (at least as many as a
+    request's matches of the value), else None."""
+    terms = sort_windows.ranged(index, kind, field)
+    if terms == field or not isinstance(value, int | float):
+        return None
+    return int(index.searcher().doc_freq(terms, float(value)))
+
+
+def _equal(index: OpenIndex, kind: str, field: str, value: Value) -> Query:
+    """The objects whose ``field`` is ``value`` (MISSING: that lack it), by the terms of its
+    values when windows of them would read those (few objects share a value), else its
+    column."""
+    if isinstance(value, Missing):
+        return translate.lacking(field)
+    if isinstance(value, str):
+        raise _foreign_token()
+    number = float(value)
+    return translate.float_range(sort_windows.ranged(index, kind, field), number, number)
+
+
 def _newest_of(
     index: OpenIndex,
     request: SearchRequest,
@@ -292,14 +389,36 @@ def _newest_of(
     some: a page in time order (in time windows when they pay), of the group's matches, not
     counted."""
 
-    def group(clause: Query, skip: int, count: int) -> list[Hit]:
-        narrowed = [clause] if prefilter is None else [prefilter, clause]
-        within = Query.boolean_query([(Occur.Must, query) for query in narrowed])
+    def group(clause: Query, skip: int, count: int, members: int | None = None) -> list[Hit]:
         token = Token(0, Cursor(None, skip), matched=0)  # the count is known: none is made
         newest = replace(request, sortby=(), token=token, limit=count)
+        if not window.applies(newest, f.START, index.stats(kind), members):
+            return _led_newest(index, newest, kind, clause, prefilter)
+        narrowed = [clause] if prefilter is None else [prefilter, clause]
+        within = Query.boolean_query([(Occur.Must, query) for query in narrowed])
         return _native(index, newest, kind, (f.START, True), within, count_limit).hits[:count]
 
     return group
+
+
+def _led_newest(
+    index: OpenIndex, request: SearchRequest, kind: str, clause: Query, prefilter: Query | None
+) -> list[Hit]:
+    """The request's page in time order among the objects of ``clause``, which leads the
+    search (the request's filters only check its objects, :func:`object_clauses` with
+    ``led``)."""
+    searcher = index.searcher()
+    stats = _interval_stats(index, request, kind)
+    led = object_clauses(request, kind, stats, searcher, prefilter, led=True)
+    result = searcher.search(
+        Query.boolean_query([(Occur.Must, clause), *led]),
+        limit=request.limit,
+        count=False,
+        order_by_field=f.START,
+        offset=request.cursor.skip,
+        order=tantivy.Order.Desc,
+    )
+    return [_hit(searcher, address) for _, address in result.hits]
 
 
 def _within(

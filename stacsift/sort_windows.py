@@ -63,9 +63,9 @@ def windowed(
         start = None if cursor.after is None else float(cursor.after)
         span = (bounds.low, bounds.high)
         count_in = int(bounds.count * _share(request, index.stats(kind)))
-        ranged = _ranged(index, kind, field)
+        over = ranged(index, kind, field)
         hits = value_window.windowed(
-            lambda extra: search(extra, True), ranged, span, count_in, start, descending, need
+            lambda extra: search(extra, True), over, span, count_in, start, descending, need
         )
     return None if hits is None else (hits, count())
 
@@ -75,7 +75,7 @@ def windowed(
 POSTED_TIES = 10
 
 
-def _ranged(index: OpenIndex, kind: str, field: str) -> str:
+def ranged(index: OpenIndex, kind: str, field: str) -> str:
     """The field a window of ``field``'s values ranges over: its values' terms when
     :func:`_posted`, else its column."""
     return f.NUMERIC_TERMS[field] if _posted(index, kind, field) else field

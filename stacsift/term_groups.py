@@ -24,8 +24,9 @@ from stacsift.index.stats import Counted
 from stacsift.query import translate
 
 T = TypeVar("T")
-# The newest objects of a group (its clause), after skipping some: (clause, skip, count).
-Group = Callable[[Query, int, int], list[T]]
+# The newest objects of a group (its clause), after skipping some: (clause, skip, count, and
+# how many the group has when known).
+Group = Callable[[Query, int, int, int | None], list[T]]
 
 
 def paged(
@@ -41,10 +42,10 @@ def paged(
         if skip >= members:
             skip -= members
             continue
-        found += group(translate.term_any(field, [value]), skip, count - len(found))
+        found += group(translate.term_any(field, [value]), skip, count - len(found), members)
         skip = 0
         if len(found) >= count:
             return found
     if not complete:
         return None
-    return found + group(translate.lacking(field), skip, count - len(found))
+    return found + group(translate.lacking(field), skip, count - len(found), None)

@@ -83,15 +83,24 @@ Hits = list[tuple[Any, tantivy.DocAddress]]  # (sort value or score, address)
 Found = tuple[Hits, Count]
 
 
-def applies(request: SearchRequest, field: str | None, stats: KindStats) -> bool:
+def applies(
+    request: SearchRequest, field: str | None, stats: KindStats, matches: int | None = None
+) -> bool:
     """Whether the request is ordered by ``start``/``end`` and windows may pay: on a big
-    index, not with free text or a few ids, and with a bbox (or geometry) only on an index of
-    cell-month terms."""
+    index, not with free text or a few ids, with a bbox (or geometry) only on an index of
+    cell-month terms, and not when it is known to have so few ``matches`` that the widest
+    window would be expected to hold less than a page (:data:`WIDEST_SHARE`)."""
     spatial = request.bbox is not None or request.intersects is not None
     unset = (request.q, request.ids)
     boxed = not spatial or f.present(f.CELL_MONTHS)
     big = stats.count >= MIN_OBJECTS
-    return field in (f.START, f.END) and all(not value for value in unset) and boxed and big
+    dense = matches is None or matches * WIDEST_SHARE >= stats.count
+    return field in (f.START, f.END) and all(not v for v in unset) and boxed and big and dense
+
+
+# A window widens to this many times its first width at most: a request whose matches are a
+# smaller share of the index is not expected to fill one
+WIDEST_SHARE = WIDEN_BY ** (WIDENINGS - 1)
 
 
 @dataclass(frozen=True)

@@ -223,7 +223,7 @@ def bbox_query(
     values of fewer candidates (at 2,000,000 items, ``q=forest`` in a box of 60° by 30°:
     14 → 10 ms).
     """
-    exact = _bbox_ranges(bbox)
+    exact = bbox_ranges(bbox)
     cover = grid.query_cover(bbox, grid.cell_prefix(kind))
     if cover is None:
         return _constant(Query.boolean_query([(Occur.Must, exact), kind_only(kind)]))
@@ -247,7 +247,7 @@ def window_box_query(
     datetime ``interval`` too: items of the months wholly inside it match it outright; the
     others (and ``long`` ones) are checked by range clauses, as :func:`interval_query`'s
     exact part does (``instants``: one range on ``start``)."""
-    exact = _bbox_ranges(bbox)
+    exact = bbox_ranges(bbox)
     if interval is None:
         return _constant(_covered(f.CELL_MONTHS, grid.window_cover(cover, months, long), exact))
     inside = [m for m in months if grid.month_within(m, *interval)]
@@ -303,7 +303,7 @@ def _constant(query: Query) -> Query:
     return Query.const_score_query(query, 0.0)
 
 
-def _bbox_ranges(bbox: tuple[float, float, float, float]) -> Query:
+def bbox_ranges(bbox: tuple[float, float, float, float]) -> Query:
     west, south, east, north = bbox
     lat = [
         (Occur.Must, float_range(f.YMIN, None, north)),

@@ -1,7 +1,8 @@
-"""Pages ordered by a text property (stacsift.term_groups) on a real index: values in byte
-order (items lacking one last), each value's items newest first, every match once, counted
-exactly; the same pages whether time windows or tantivy's sort find a value's items, and
-whether the generation's first values hold the page or the request's matches are counted."""
+"""Pages ordered by a text property (stacsift.term_groups) or a number (stacsift.value_groups)
+on a real index: values in order (in bytes for text; items lacking one last), each value's
+items newest first, every match once, counted exactly; the same pages whether time windows or
+tantivy's sort find a value's items, and (text) whether the generation's first values hold
+the page or the request's matches are counted."""
 
 from __future__ import annotations
 
@@ -56,10 +57,10 @@ def _start(obj: dict[str, Any]) -> int:
 
 
 @pytest.mark.parametrize("filters", FILTERS, ids=lambda f: ",".join(f) or "none")
-@pytest.mark.parametrize("name", ["platform", "collection"])
+@pytest.mark.parametrize("name", ["platform", "collection", "gsd", "eo:cloud_cover"])
 @pytest.mark.parametrize("descending", [False, True])
 @pytest.mark.parametrize("listed", [64, 2])
-def test_text_sorts_page_each_value_newest_first(
+def test_sorts_page_each_value_newest_first(
     spread: Bucket,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -68,8 +69,8 @@ def test_text_sorts_page_each_value_newest_first(
     descending: bool,
     listed: int,
 ) -> None:
-    # GIVEN a sort by a text property, with a filter or none, the generation's first values
-    # listed up to 64 or 2 (later pages are beyond those)
+    # GIVEN a sort by a text property or a number, with a filter or none (text: the
+    # generation's first values listed up to 64 or 2, later pages are beyond those)
     monkeypatch.setattr(stats, "FIRST_TERMS", listed)
     request = SearchRequest(sortby=(SortKey(name, descending),), limit=7, **filters)
     # WHEN it is paged to its end on an index counted as small (tantivy sorts each value's

@@ -94,7 +94,7 @@ def test_windows_over_terms_take_collections_however_many_others(
 ) -> None:
     # GIVEN an index counted as big, with more other collections than a window would exclude
     index = by_format[version]
-    request = SearchRequest(sortby=(SortKey("eo:cloud_cover"),), collections=("arctic",), limit=4)
+    request = SearchRequest(sortby=(SortKey("eo:cloud_cover"),), collections=("arctic",), limit=2)
     full = _pages(index, request)
     monkeypatch.setattr(window, "MIN_OBJECTS", 1)
     monkeypatch.setattr(sort_windows, "MAX_EXCLUDED", 0)

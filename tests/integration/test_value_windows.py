@@ -109,8 +109,9 @@ def _windowed_as_full(
 ) -> Paged:
     """Pages the request to its end by the full search, then with value windows searched first
     (the index counted as big; a first window expected to hold ``first_share`` times the
-    page): the same pages, in order, with the same counts, and windows answered pages. Returns
-    the pages."""
+    page): the same pages, in order, with the same counts, and windows answered pages (a sort
+    by ``gsd``, three values, may have every page from its values' groups instead:
+    stacsift.value_groups). Returns the pages."""
     monkeypatch.setattr(value_window, "windowed", lambda *_: None)
     full = _pages(index, request)
     monkeypatch.undo()
@@ -119,7 +120,7 @@ def _windowed_as_full(
     answered = recorded(monkeypatch, value_window, "windowed")
     assert _pages(index, request) == full
     assert sum(len(ids) for ids, _ in full) == full[0][1]
-    assert True in answered
+    assert True in answered or any(key.field == "gsd" for key in request.sortby)
     return full
 
 
@@ -175,7 +176,7 @@ def test_value_windows_take_collections(
     index = request.getfixturevalue(indexed)
     interval = (parse_datetime("2020-01-04T00:00:00Z"), None) if wide else None
     sort = (SortKey("eo:cloud_cover", descending),)
-    search = SearchRequest(sortby=sort, collections=collections, datetime=interval, limit=3)
+    search = SearchRequest(sortby=sort, collections=collections, datetime=interval, limit=2)
     # WHEN it is paged with value windows, which check the collections beside a window over
     # the values' terms (format 7), or exclude the other collections beside one over their
     # column (format 6)
@@ -193,7 +194,7 @@ def test_value_windows_keep_items_without_a_collection_out(
     index = IndexReader(bucket, tmp_path / "cache").current()
     # WHEN a sort by a numeric property in one collection is paged with value windows
     sort = (SortKey("eo:cloud_cover", False),)
-    request = SearchRequest(sortby=sort, collections=("arctic",), limit=3)
+    request = SearchRequest(sortby=sort, collections=("arctic",), limit=2)
     # THEN the pages are the full search's: the items of no collection (posted under "") are
     # excluded with the other collections (format 6), or not in the one asked for (format 7)
     _windowed_as_full(index, request, monkeypatch)
