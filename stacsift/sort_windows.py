@@ -62,7 +62,7 @@ def windowed(
             return None
         start = None if cursor.after is None else float(cursor.after)
         span = (bounds.low, bounds.high)
-        count_in = int(bounds.count * _share(request, index.stats(kind)))
+        count_in = int(bounds.count * _share(index, request, kind))
         over = ranged(index, kind, field)
         hits = value_window.windowed(
             lambda extra: search(extra, True), over, span, count_in, start, descending, need
@@ -97,22 +97,34 @@ def windows_pay(index: OpenIndex, request: SearchRequest, kind: str, field: str)
     """Whether windows of a sort field's values may answer: the index is big (a full search
     is as cheap on a small one) and nothing filters the request (its count is known then) but,
     for a numeric sort, a datetime interval and collections, which the windows' searches only
-    check, when together they keep an eighth of the objects or more (:data:`WIDE`; the
-    matches are counted in time windows, :func:`window.counted`, unless collections alone
-    filter them; at 2,000,000 items, ``sortby=eo:cloud_cover`` from 2020 on took 24 ms, its
-    window 4.2 ms). Collections are checked beside the window (:func:`_takes_collections`).
-    Other filters make windows cost more than they save: with a bbox, tantivy enumerates the
-    box in every window."""
+    check, and (windows over the terms of the values) a bbox, checked by its range clauses.
+    Windows over the column each read it whole, so they pay when the filters keep an eighth of
+    the objects or more (:data:`WIDE`; at 2,000,000 items, ``sortby=eo:cloud_cover`` from
+    2020 on took 24 ms, its window 4.2 ms); windows over the terms read only the postings of
+    their values, so they pay while the first one's objects, the page over the share the
+    filters keep, are fewer than the matches the full search would order (:data:`POSTED_PAY`).
+    The matches are counted in time windows (:func:`window.counted`) unless collections
+    alone filter them. Collections are checked beside the window (:func:`_takes_collections`).
+    Other filters make windows cost more than they save."""
     stats = index.stats(kind)
     if stats.count < window.MIN_OBJECTS:
         return False
-    if not alone(replace(request, datetime=None, collections=())):
+    posted = _posted(index, kind, field)
+    checked = replace(request, datetime=None, collections=())
+    if not alone(replace(checked, bbox=None) if posted else checked):
         return False
     if request.collections and not _takes_collections(index, request, kind, field):
         return False
-    return _share(request, stats) * WIDE >= 1
+    share = _share(index, request, kind)
+    if posted:
+        need = request.cursor.skip + request.limit + 1
+        return share * share * stats.count >= need * POSTED_PAY
+    return share * WIDE >= 1
 
 
+# Windows over the terms of the values pay while the full search's matches are this many
+# times the first window's objects or more (each is read from a posting list and checked)
+POSTED_PAY = 16
 WIDE = 8  # an interval holding 1/WIDE of the objects or more is wide enough for windows
 
 
@@ -184,11 +196,16 @@ def _takes_collections(index: OpenIndex, request: SearchRequest, kind: str, fiel
     return index.tied(kind, field) * TIED_COST < members
 
 
-def _share(request: SearchRequest, stats: KindStats) -> float:
-    """The share of the objects expected to pass the request's datetime filter and be in its
-    collections."""
+def _share(index: OpenIndex, request: SearchRequest, kind: str) -> float:
+    """The share of the objects expected to pass the request's datetime filter, be in its
+    collections and (estimated from the cells it touches) in its bbox."""
+    stats = index.stats(kind)
     held = stats.count if request.datetime is None else expected_in(request.datetime, stats)
     members = stats.matched(request.collections)
     if not stats.count or members is None:
         return 0.0
-    return (held or 0) / stats.count * members / stats.count
+    share = (held or 0) / stats.count * members / stats.count
+    if request.bbox is None:
+        return share
+    box = window.area(index.searcher(), request.bbox)
+    return 0.0 if box is None else share * min(box.expected / stats.count, 1.0)

@@ -79,6 +79,7 @@ def test_windows_range_over_terms_of_values_few_items_share(
     request = SearchRequest(sortby=(SortKey(name, descending),), limit=9)
     full = _pages(index, request)
     monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    monkeypatch.setattr(sort_windows, "POSTED_PAY", 0)  # as on a big index
     fields = _ranged_fields(monkeypatch)
     # WHEN a sort by a numeric property is paged with windows of its values
     paged = _pages(index, request)
@@ -97,6 +98,7 @@ def test_windows_over_terms_take_collections_however_many_others(
     request = SearchRequest(sortby=(SortKey("eo:cloud_cover"),), collections=("arctic",), limit=2)
     full = _pages(index, request)
     monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    monkeypatch.setattr(sort_windows, "POSTED_PAY", 0)  # as on a big index
     monkeypatch.setattr(sort_windows, "MAX_EXCLUDED", 0)
     answered = recorded(monkeypatch, value_window, "windowed")
     # WHEN a sort by a number of spread values in a collection is paged
@@ -105,6 +107,32 @@ def test_windows_over_terms_take_collections_however_many_others(
     # beside them, and the full search on format 6 (it would exclude the others); the same pages
     assert any(answered) is windowed
     assert paged == full
+
+
+@pytest.mark.parametrize(("version", "windowed"), [(7, True), (6, False)])
+@pytest.mark.parametrize("bbox", [(-10.0, -10.0, 10.0, 10.0), (1.0, 1.0, 30.0, 30.0)])
+def test_windows_over_terms_take_a_bbox(
+    by_format: dict[int, OpenIndex],
+    monkeypatch: pytest.MonkeyPatch,
+    version: int,
+    windowed: bool,
+    bbox: tuple[float, float, float, float],
+) -> None:
+    # GIVEN an index counted as big, whose items lie in a box or touch its corner
+    index = by_format[version]
+    request = SearchRequest(sortby=(SortKey("eo:cloud_cover", True),), bbox=bbox, limit=2)
+    full = _pages(index, request)
+    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    monkeypatch.setattr(sort_windows, "POSTED_PAY", 0)  # as on a big index
+    answered = recorded(monkeypatch, value_window, "windowed")
+    # WHEN a sort by a number of spread values in the box is paged
+    paged = _pages(index, request)
+    # THEN windows over the terms of its values answered on format 7, the box checked by its
+    # range clauses, and the full search on format 6 (the box's cells would be enumerated by
+    # every window); the same pages
+    assert any(answered) is windowed
+    assert paged == full
+    assert sum(len(ids) for ids, _ in paged) == paged[0][1] > 0
 
 
 def _ranged_fields(monkeypatch: pytest.MonkeyPatch) -> list[str]:

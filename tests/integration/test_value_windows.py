@@ -10,7 +10,7 @@ import pytest
 
 from index_builder.build import build_objects
 from index_builder.crawl import Crawled, CrawlReport
-from stacsift import value_window, window
+from stacsift import sort_windows, value_window, window
 from stacsift.index import reader, schema
 from stacsift.index.documents import parse_datetime
 from stacsift.index.reader import IndexReader, OpenIndex
@@ -116,6 +116,7 @@ def _windowed_as_full(
     full = _pages(index, request)
     monkeypatch.undo()
     monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    monkeypatch.setattr(sort_windows, "POSTED_PAY", 0)  # as on a big index
     monkeypatch.setattr(value_window, "FIRST_SHARE", first_share)
     answered = recorded(monkeypatch, value_window, "windowed")
     assert _pages(index, request) == full

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stacsift import value_window, window
+from stacsift import sort_windows, value_window, window
 from stacsift.index import schema
 from stacsift.index.reader import IndexReader, OpenIndex
 from stacsift.query.params import SearchRequest, SortKey
@@ -88,6 +88,7 @@ def _shortcuts_as_full(
         full = _pages(index, request)
     with monkeypatch.context() as patched:
         patched.setattr(window, "MIN_OBJECTS", 1)
+        patched.setattr(sort_windows, "POSTED_PAY", 0)  # as on a big index
         patched.setattr(value_window, "FIRST_SHARE", first_share)
         windowed = _pages(index, request)
     assert windowed == full
@@ -131,6 +132,7 @@ def test_the_drawn_requests_reach_value_windows(
 ) -> None:
     # GIVEN an index counted as big
     monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    monkeypatch.setattr(sort_windows, "POSTED_PAY", 0)  # as on a big index
     answered = recorded(monkeypatch, value_window, "windowed")
     # WHEN one of the requests drawn above (a sort by a number, in a collection) is paged
     sort = (SortKey("eo:cloud_cover", True),)
