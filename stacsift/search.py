@@ -293,9 +293,9 @@ def _valued(
 ) -> Page:
     """A page ordered by a numeric property, each value's objects newest first
     (:mod:`stacsift.value_groups`): the cursor's value's objects from where it stopped (on a
-    first page whose count is known, those of the first value when many objects share one),
-    then tantivy's page after that value (:func:`_native`), each run of a value in it newest
-    first."""
+    first page, those of the first value when many objects may share one; the matches are
+    then counted as a time-ordered page's are), then tantivy's page after that value
+    (:func:`_native`), each run of a value in it newest first."""
     field = order[0]
     cursor = request.cursor
     want = request.limit + 1
@@ -308,8 +308,10 @@ def _valued(
 
     known = _known_count(index, request, kind)
     start = cursor.after
-    if start is None and known is not None:
+    if start is None:
         start = _first_shared(index, kind, order)
+        if start is not None and known is None:
+            known = _counted(index, request, kind, prefilter, count_limit)
     found = [] if start is None else [(start, hit) for hit in group(start, cursor.skip, want)]
     more = len(found) > request.limit
     if len(found) < want and not isinstance(start, Missing):
@@ -336,6 +338,27 @@ def _valued(
     keys = tuple(value for value, _ in page)
     hits = [hit for _, hit in page]
     return Page(hits, matched.value, 0, cursor, None, keys, more, at_least=matched.at_least)
+
+
+def _counted(
+    index: OpenIndex,
+    request: SearchRequest,
+    kind: str,
+    prefilter: Query | None,
+    count_limit: int,
+) -> window.Count:
+    """How many objects match the request, counted in time windows up to the count limit
+    (:func:`window.counted`; the windows lead, the request's clauses check their objects),
+    else all of them."""
+    searcher = index.searcher()
+    stats = _interval_stats(index, request, kind)
+    led = object_clauses(request, kind, stats, searcher, prefilter, led=True)
+    query = object_query(request, kind, stats, searcher, prefilter)
+
+    def count_all() -> int:
+        return window.count_of(searcher.search(query, limit=1, count=True))
+
+    return window.counted(searcher, led, count_all, index.stats(kind), count_limit)
 
 
 # A first page starts with the first value's newest objects when one value may be shared by
