@@ -23,7 +23,7 @@ from stacsift.clauses import Clauses, alone, matching_collections, object_clause
 from stacsift.errors import IndexFormatError, InvalidParameter, NotFound
 from stacsift.index import schema as f
 from stacsift.index import stats as index_stats
-from stacsift.index.documents import document_key
+from stacsift.index.documents import document_key, start_of
 from stacsift.index.reader import OpenIndex
 from stacsift.index.stats import KindStats, counted_terms
 from stacsift.query import freetext, pushdown, translate
@@ -53,11 +53,10 @@ class Hit:
 class Page:
     """One page of matching STAC objects, in result order, and where the next one starts.
 
-    ``keys`` are the hits' values of the sort field when tantivy ordered them (the next page
-    continues after the last one); without them pages continue by counting (relevance order),
-    up to :data:`tokens.MAX_SKIP` results. Scans count candidates: ``positions`` are the
-    hits' among those examined, ``examined`` how many were when the budget ran out.
-    """
+    ``keys`` are the hits' values of the sort field when it has values to continue after (the
+    next page continues after the last one); without them pages continue by counting (relevance
+    order), up to :data:`tokens.MAX_SKIP` results. Scans count candidates: ``positions`` are the
+    hits' among those examined, ``examined`` how many were when the budget ran out."""
 
     hits: list[Hit]
     matched: int | None
@@ -267,19 +266,20 @@ def _term_sorted(
     stats = _interval_stats(index, request, kind)
     query = cache(lambda: object_query(request, kind, stats, searcher, prefilter))
     matched = _known_count(index, request, kind)
-    hits = None
+    found = None
     if alone(request):
         first = index.terms(kind, field, descending)
-        hits = term_groups.paged(field, first, len(first) < index_stats.FIRST_TERMS, need, group)
-    if hits is None:
+        found = term_groups.paged(field, first, len(first) < index_stats.FIRST_TERMS, need, group)
+    if found is None:
         size = sum(need)  # each value has a match: so many values hold the page
         values, matches = counted_terms(searcher, query(), order, size, matched is None)
-        hits = term_groups.paged(field, values, len(values) < size, need, group) or []
+        found = term_groups.paged(field, values, len(values) < size, need, group) or ([], False)
         matched = matched or (None if matches is None else window.Count(matches))
     if matched is None:
         matched = window.Count(window.count_of(searcher.search(query(), limit=1, count=True)))
+    hits, cut = found
     page = hits[: request.limit]
-    more = len(hits) > request.limit
+    more = len(hits) > request.limit or cut
     return Page(page, matched.value, 0, cursor, None, None, more, at_least=matched.at_least)
 
 
@@ -301,10 +301,16 @@ def _valued(
     want = request.limit + 1
     newest = _newest_of(index, request, kind, prefilter, count_limit)
 
-    def group(value: Value, skip: int, count: int, members: int | None = None) -> list[Hit]:
-        if members is None:
-            members = _posted_count(index, kind, field, value)
-        return newest(_equal(index, kind, field, value), skip, count, members)
+    # a value's clause checks a time window's objects over the column unless few objects
+    # share a value (sort_windows.ranged), and leads a search over the terms when there are
+    ranged = sort_windows.ranged(index, kind, field)
+    terms = f.NUMERIC_TERMS.get(field, field)
+    leads = terms if f.present(terms) else field
+
+    def group(value: Value, skip: int, count: int) -> list[Hit]:
+        members = _posted_count(index, kind, field, value)
+        clauses = (_equal(field, value, ranged), _equal(field, value, leads))
+        return newest(clauses, skip, count, members)
 
     known = _known_count(index, request, kind)
     start = cursor.after
@@ -327,10 +333,7 @@ def _valued(
         known = window.Count(following.matched or 0, following.at_least)
         keyed = list(zip(following.keys or (), following.hits, strict=True))
         found += value_groups.regrouped(
-            keyed,
-            following.more,
-            shown,
-            lambda value, count, members: group(value, 0, count, members),
+            keyed, following.more, shown, lambda value, count: group(value, 0, count), _newest
         )
         more = len(found) > request.limit or following.more
     matched = known or window.Count(0)
@@ -366,6 +369,12 @@ def _counted(
 FIRST_SHARED = 100
 
 
+def _newest(hits: list[Hit]) -> list[Hit]:
+    """``hits`` in document order, newest first (equal starts keep their order: tantivy's,
+    by document address)."""
+    return sorted(hits, key=lambda hit: -start_of(hit.obj))
+
+
 def _first_shared(index: OpenIndex, kind: str, order: tuple[str, bool]) -> float | None:
     """The first value of a sort by a numeric property (the lowest or highest of the
     generation), when a value may be shared by a hundredth of the objects or more (its
@@ -389,16 +398,15 @@ def _posted_count(index: OpenIndex, kind: str, field: str, value: Value) -> int 
     return int(index.searcher().doc_freq(terms, float(value)))
 
 
-def _equal(index: OpenIndex, kind: str, field: str, value: Value) -> Query:
-    """The objects whose ``field`` is ``value`` (MISSING: that lack it), by the terms of its
-    values when windows of them would read those (few objects share a value), else its
-    column."""
+def _equal(field: str, value: Value, over: str) -> Query:
+    """The objects whose ``field`` is ``value`` (MISSING: that lack it), by a range over
+    ``over``: the field's column, or the terms of its values."""
     if isinstance(value, Missing):
         return translate.lacking(field)
     if isinstance(value, str):
         raise _foreign_token()
-    number = float(value)
-    return translate.float_range(sort_windows.ranged(index, kind, field), number, number)
+    number = float(value) + 0.0  # as indexed
+    return translate.float_range(over, number, number)
 
 
 def _newest_of(
@@ -412,11 +420,14 @@ def _newest_of(
     some: a page in time order (in time windows when they pay), of the group's matches, not
     counted."""
 
-    def group(clause: Query, skip: int, count: int, members: int | None = None) -> list[Hit]:
+    def group(
+        clauses: tuple[Query, Query], skip: int, count: int, members: int | None = None
+    ) -> list[Hit]:
+        clause, leading = clauses
         token = Token(0, Cursor(None, skip), matched=0)  # the count is known: none is made
         newest = replace(request, sortby=(), token=token, limit=count)
         if not window.applies(newest, f.START, index.stats(kind), members):
-            return _led_newest(index, newest, kind, clause, prefilter)
+            return _led_newest(index, newest, kind, leading, prefilter)
         narrowed = [clause] if prefilter is None else [prefilter, clause]
         within = Query.boolean_query([(Occur.Must, query) for query in narrowed])
         return _native(index, newest, kind, (f.START, True), within, count_limit).hits[:count]
@@ -576,7 +587,9 @@ def _after(field: str, value: Value, descending: bool, complete: bool) -> Query:
     kind = NATIVE_TYPES.get(field)
     if kind is None or not isinstance(value, int | float) or isinstance(value, bool):
         raise _foreign_token()
-    bound = int(value) if kind == FieldType.Integer else float(value)
+    bound = int(value) if kind == FieldType.Integer else float(value) + 0.0
+    if not -(2**63) <= bound < 2**63:
+        raise _foreign_token()  # beyond any value of the field (a forged token)
     low, high = (None, bound) if descending else (bound, None)
     ranged = Query.range_query(f.schema(), field, kind, low, high)
     if complete:

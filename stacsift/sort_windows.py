@@ -21,7 +21,6 @@ from stacsift.index.reader import OpenIndex
 from stacsift.index.stats import KindStats
 from stacsift.query import translate
 from stacsift.query.params import SearchRequest
-from stacsift.query.tokens import Missing
 from stacsift.sorting import NATIVE_TYPES
 
 
@@ -49,14 +48,15 @@ def windowed(
     count: Callable[[], window.Count],
 ) -> window.Found | None:
     """A page of a big index ordered by a numeric property, from windows of its values
-    (:mod:`stacsift.value_window`), when nothing but a datetime interval and collections filter
-    it (see :func:`windows_pay`); ``count`` counts its matches once a window holds the page.
-    None for other sorts, or when the windows do not hold the page."""
+    (:mod:`stacsift.value_window`), when nothing but a datetime interval, collections and (over
+    the terms of the values) a bbox filter it (see :func:`windows_pay`); ``count`` counts its
+    matches once a window holds the page. None for other sorts, or when the windows do not hold
+    the page."""
     field, descending = order
     cursor = request.cursor
     need = (cursor.skip, request.limit + 1)
     hits = None
-    if NATIVE_TYPES.get(field) == FieldType.Float and not isinstance(cursor.after, Missing):
+    if NATIVE_TYPES.get(field) == FieldType.Float and isinstance(cursor.after, int | float | None):
         bounds = index.bounds(kind, field)
         if bounds is None:
             return None

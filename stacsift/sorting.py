@@ -26,7 +26,7 @@ NATIVE_SORT = {
     **properties.NUMERIC,
     **properties.STRINGS,
 }
-# Text sort fields whose values are single strings (windows of their first values hold whole ties).
+# Text sort fields whose values are single strings, paged value by value (stacsift.term_groups).
 TERM_SORTS = frozenset({f.COLLECTION, *properties.STRINGS.values()})
 # The type of each sort field that a page can continue after (text ones continue by counting).
 NATIVE_TYPES = {

@@ -204,6 +204,15 @@ def _document(obj: dict[str, Any], href: str) -> Document:
     raise Unindexable(f"type {kind!r} is neither an Item, a Collection nor a Catalog")
 
 
+def start_of(obj: dict[str, Any]) -> int:
+    """The ``start`` an object is indexed with (an item's, else a collection's)."""
+    if obj.get("type") == "Feature":
+        props = obj.get("properties")
+        return item_interval(props if isinstance(props, dict) else {})[0]
+    extent = obj.get("extent")
+    return _collection_interval(extent if isinstance(extent, dict) else {})[0]
+
+
 def _item_document(item: dict[str, Any], item_id: str, href: str) -> Document:
     props = item.get("properties")
     props = props if isinstance(props, dict) else {}

@@ -64,7 +64,7 @@ def numbers(props: dict[str, Any]) -> tuple[tuple[str, float], ...]:
     for name, field_name in NUMERIC.items():
         value = props.get(name)
         if isinstance(value, int | float) and not isinstance(value, bool):
-            number = float(value)
+            number = float(value) + 0.0  # -0.0 is 0.0: tantivy's ranges tell them apart
             if math.isfinite(number):
                 found.append((field_name, number))
     return tuple(found)

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from functions.gateway import LocalContext, to_event
 from functions.search import make_handler
+from stacsift.query.params import SearchRequest
 from stacsift.settings import SearchSettings, StoreSettings
 from stacsift.store import open_bucket
 from tests.integration.conftest import free_port, listening
@@ -210,6 +211,10 @@ def crafted(key: bytes) -> list[tuple[str, str, bytes, dict[str, str], set[int]]
         _signed(b'[1,999,null,0,null,null,null,""]', key),  # another generation
         _signed(b'[1,1,null,0,null,null,null,""]', b"another deployment's key"),
         _signed(b'[1,1,null,0,null,null,null,""]', key)[:-2] + "AA",  # tampered tag
+        # a time cursor beyond any time, for the search it continues
+        _signed(
+            orjson.dumps([1, 1, 1e308, 0, None, None, None, SearchRequest().fingerprint()]), key
+        ),
     ]
     requests: list[tuple[str, str, bytes, dict[str, str], set[int]]] = [
         ("GET", f"/search?token={quote(t)}", b"", {}, {400, 410}) for t in tokens

@@ -12,14 +12,18 @@ from typing import Any
 
 import pytest
 
-from stacsift import window
+from index_builder.build import build_objects
+from index_builder.crawl import Crawled, CrawlReport
+from stacsift import search, term_groups, window
 from stacsift.index import stats
 from stacsift.index.documents import item_interval, parse_datetime
 from stacsift.index.reader import IndexReader, OpenIndex
 from stacsift.query import cql2
 from stacsift.query.params import SearchRequest, SortKey
 from stacsift.search import search_items
-from stacsift.store import Bucket
+from stacsift.settings import StoreSettings
+from stacsift.store import Bucket, open_bucket
+from tests.integration.test_search_semantics import purpose_made
 from tests.integration.test_value_windows import _build
 from tests.support.paging import pages
 
@@ -102,3 +106,53 @@ def test_sorts_page_each_value_newest_first(
             assert start >= later_start
         else:
             assert (value > later) if descending else (value < later)
+
+
+def _indexed(work: Path, items: list[dict[str, Any]]) -> OpenIndex:
+    objects = [Crawled("Item", f"memory:{item['id']}", item) for item in items]
+    bucket = open_bucket(str(work / "root"), StoreSettings(), create=True)
+    build_objects(objects, ["memory"], bucket, CrawlReport(), work)
+    return IndexReader(bucket, work / "cache").current()
+
+
+@pytest.mark.parametrize("limit", [3, 5])
+@pytest.mark.parametrize("shared", [search.FIRST_SHARED, 0])
+def test_negative_zero_sorts_as_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int, shared: int
+) -> None:
+    # GIVEN items whose cloud cover is 0.0 or -0.0 (equal numbers, which tantivy's ranges
+    # tell apart), and others
+    items = []
+    for n in range(20):
+        item = purpose_made(f"z-{n:02d}", [0.0, 0.0, 1.0, 1.0], f"2020-01-{n + 1:02d}T00:00:00Z")
+        item["properties"]["eo:cloud_cover"] = (0.0, -0.0)[n % 2] if n < 12 else float(n)
+        items.append(item)
+    index = _indexed(tmp_path, items)
+    monkeypatch.setattr(search, "FIRST_SHARED", shared)  # the first value's items first, or not
+    # WHEN a sort by it is paged to its end
+    request = SearchRequest(sortby=(SortKey("eo:cloud_cover"),), limit=limit)
+    keyed, matched = _keyed(index, request, "eo:cloud_cover")
+    # THEN every item comes once, the zeros first, newest first
+    ids = [i for page in keyed for i, _, _ in page]
+    assert sorted(ids) == sorted(item["id"] for item in items) and matched == 20
+    assert ids[:12] == [f"z-{n:02d}" for n in range(11, -1, -1)]
+
+
+@pytest.mark.parametrize("name", ["platform", "collection"])
+def test_a_page_of_many_values_ends_early(
+    spread: Bucket, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    # GIVEN a sort by a text property in pages of 70 (longer than some of its values' runs),
+    # paged to its end
+    request = SearchRequest(sortby=(SortKey(name),), limit=70)
+    index = IndexReader(spread, tmp_path / "cache").current()
+    whole, matched = _keyed(index, request, name)
+    # WHEN a page may search one value only
+    monkeypatch.setattr(term_groups, "MAX_GROUPS", 1)
+    early, _ = _keyed(index, request, name)
+    # THEN its pages end early, each with one value (and items lacking one), and hold the
+    # same results in order
+    assert len(early) > len(whole) and all(early)
+    assert all(len({value for _, value, _ in page} - {None}) <= 1 for page in early)
+    results = [result for page in early for result in page]
+    assert results == [result for page in whole for result in page] and len(results) == matched
