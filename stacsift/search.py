@@ -10,25 +10,31 @@ order, test and sort them here, and page the result.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
-import orjson
 import tantivy
 from tantivy import FieldType, Occur, Query, SearchResult
 
-from stacsift import relevance, sort_windows, term_groups, value_groups, window
+from stacsift import grouped, relevance, sort_windows, window
 from stacsift.clauses import Clauses, alone, matching_collections, object_clauses, object_query
-from stacsift.errors import IndexFormatError, InvalidParameter, NotFound
+from stacsift.errors import InvalidParameter, NotFound
 from stacsift.index import schema as f
-from stacsift.index import stats as index_stats
-from stacsift.index.documents import document_key, start_of
+from stacsift.index.documents import document_key
 from stacsift.index.reader import OpenIndex
-from stacsift.index.stats import KindStats, counted_terms
+from stacsift.index.stats import KindStats
+from stacsift.page import (
+    Hit,
+    Page,
+    foreign_token,
+    hit_at,
+    interval_stats,
+    known_count,
+)
 from stacsift.query import freetext, pushdown, translate
 from stacsift.query.params import SearchRequest, SortKey
-from stacsift.query.tokens import MAX_SKIP, MISSING, Cursor, Missing, Token, Value
+from stacsift.query.tokens import MISSING, Missing, Value
 from stacsift.settings import DEFAULT_COUNT_LIMIT
 from stacsift.sorting import NATIVE_SORT, NATIVE_TYPES, TERM_SORTS, sort_objects
 
@@ -39,80 +45,6 @@ MAX_SCAN = 2_000  # candidates one request checks with the exact evaluator
 FIRST_SCAN = 4  # the first candidates asked for, per result a page needs
 
 Predicate = Callable[[dict[str, Any]], bool]
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One matching object and where it was crawled from."""
-
-    obj: dict[str, Any]
-    href: str
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of matching STAC objects, in result order, and where the next one starts.
-
-    ``keys`` are the hits' values of the sort field when it has values to continue after (the
-    next page continues after the last one); without them pages continue by counting (relevance
-    order), up to :data:`tokens.MAX_SKIP` results. Scans count candidates: ``positions`` are the
-    hits' among those examined, ``examined`` how many were when the budget ran out."""
-
-    hits: list[Hit]
-    matched: int | None
-    generation: int = 0
-    start: Cursor = field(default_factory=Cursor)
-    back: Cursor | None = None
-    keys: tuple[Value, ...] | None = None
-    more: bool = False
-    search: str = ""  # the fingerprint of the search, so a token only continues it
-    positions: tuple[int, ...] | None = None
-    examined: int | None = None
-    partial: bool = False  # a scan ran out of budget: what the page holds is not all there is
-    at_least: bool = False  # ``matched`` is a lower bound: counting stopped there
-
-    def truncated(self, count: int) -> Page:
-        """The first ``count`` hits of this page, with the next page starting after them."""
-        if count >= len(self.hits):
-            return self
-        keys = None if self.keys is None else self.keys[:count]
-        positions = None if self.positions is None else self.positions[:count]
-        return replace(
-            self, hits=self.hits[:count], keys=keys, positions=positions, examined=None, more=True
-        )
-
-    @property
-    def capped(self) -> bool:
-        """More results follow, but a token cannot reach them (too many share one sort value,
-        or relevance-ordered results beyond :data:`tokens.MAX_SKIP`)."""
-        return self.more and self._after().skip > MAX_SKIP
-
-    def next_token(self) -> Token | None:
-        if not self.more or self.capped:
-            return None
-        return Token(
-            self.generation, self._after(), self.start, self.matched, self.search, self.at_least
-        )
-
-    def prev_token(self) -> Token | None:
-        if self.back is None:
-            return None
-        return Token(self.generation, self.back, None, self.matched, self.search, self.at_least)
-
-    def _after(self) -> Cursor:
-        count = len(self.hits)
-        if self.positions is not None:
-            consumed = self.positions[-1] + 1 if self.positions else 0
-            return Cursor(None, self.start.skip + (self.examined or consumed))
-        if self.keys is None or count == 0:
-            return Cursor(self.start.after, self.start.skip + count)
-        last = self.keys[-1]
-        run = next((i for i, key in enumerate(reversed(self.keys)) if key != last), count)
-        return Cursor(last, run + (self.start.skip if last == self.start.after else 0))
-
-    @property
-    def features(self) -> list[dict[str, Any]]:
-        return [h.obj for h in self.hits]
 
 
 def search_items(
@@ -147,7 +79,7 @@ def _search_items(
 ) -> Page:
     search_id = request.fingerprint()
     if request.token is not None and request.token.search != search_id:
-        raise _foreign_token()
+        raise foreign_token()
     pushed = pushdown.to_query(request.filter) if request.filter is not None else None
     filter_checks = () if pushed is not None and pushed.exact else _filter_predicate(request.filter)
     area = _area(request.intersects)
@@ -162,17 +94,17 @@ def _search_items(
     if checks or order is None:
         page = _scan(index, request, checks, kind, prefilter)
     elif (text_sort := order[0]) in TERM_SORTS and text_sort is not None:
-        page = _term_sorted(index, request, kind, (text_sort, order[1]), prefilter, count_limit)
+        page = grouped.term_sorted(
+            index, request, kind, (text_sort, order[1]), prefilter, count_limit, _native
+        )
     elif NATIVE_TYPES.get(number := order[0] or "") == FieldType.Float:
-        page = _valued(index, request, kind, (number, order[1]), prefilter, count_limit)
+        page = grouped.valued(
+            index, request, kind, (number, order[1]), prefilter, count_limit, _native
+        )
     else:
         page = _native(index, request, kind, order, prefilter, count_limit)
     back = request.token.back if request.token is not None else None
     return replace(page, back=back, search=search_id, generation=index.manifest.generation)
-
-
-def _foreign_token() -> InvalidParameter:
-    return InvalidParameter("token", "continues another search; start from its first page")
 
 
 def _native(
@@ -192,8 +124,8 @@ def _native(
     field, descending = order
     cursor = request.cursor
     if field not in NATIVE_TYPES and cursor.after is not None:
-        raise _foreign_token()
-    stats = _interval_stats(index, request, kind)
+        raise foreign_token()
+    stats = interval_stats(index, request, kind)
     after = []
     if field is not None and cursor.after is not None:
         complete = field in index.stats(kind).complete
@@ -218,7 +150,7 @@ def _native(
         result = searcher.search(Query.boolean_query(clauses()), limit=1, count=True)
         return window.count_of(result)
 
-    known = _known_count(index, request, kind)
+    known = known_count(index, request, kind)
     found = None
     if windows is not None and field is not None:
         item_stats, time_order = index.stats(kind), (field, descending)
@@ -236,223 +168,12 @@ def _native(
         found = result.hits, known or window.Count(window.count_of(result))
     results, matched = found
     pairs = results[: request.limit]
-    hits = [_hit(searcher, address) for _, address in pairs]
+    hits = [hit_at(searcher, address) for _, address in pairs]
     keys = None
     if field in NATIVE_TYPES:
         keys = tuple(MISSING if key is None else key for key, _ in pairs)
     more = len(results) > request.limit
     return Page(hits, matched.value, 0, cursor, None, keys, more, at_least=matched.at_least)
-
-
-def _term_sorted(
-    index: OpenIndex,
-    request: SearchRequest,
-    kind: str,
-    order: tuple[str, bool],
-    prefilter: Query | None,
-    count_limit: int,
-) -> Page:
-    """A page ordered by a text property, each value's objects newest first
-    (:mod:`stacsift.term_groups`): from the generation's first values of the property when
-    nothing filters the request and they hold the page, else from the values of its matches.
-    numberMatched is exact."""
-    field, descending = order
-    searcher = index.searcher()
-    cursor = request.cursor
-    if cursor.after is not None:
-        raise _foreign_token()
-    need = (cursor.skip, request.limit + 1)
-    group = _newest_of(index, request, kind, prefilter, count_limit)
-    stats = _interval_stats(index, request, kind)
-    query = cache(lambda: object_query(request, kind, stats, searcher, prefilter))
-    matched = _known_count(index, request, kind)
-    found = None
-    if alone(request):
-        first = index.terms(kind, field, descending)
-        found = term_groups.paged(field, first, len(first) < index_stats.FIRST_TERMS, need, group)
-    if found is None:
-        size = sum(need)  # each value has a match: so many values hold the page
-        values, matches = counted_terms(searcher, query(), order, size, matched is None)
-        found = term_groups.paged(field, values, len(values) < size, need, group) or ([], False)
-        matched = matched or (None if matches is None else window.Count(matches))
-    if matched is None:
-        matched = window.Count(window.count_of(searcher.search(query(), limit=1, count=True)))
-    hits, cut = found
-    page = hits[: request.limit]
-    more = len(hits) > request.limit or cut
-    return Page(page, matched.value, 0, cursor, None, None, more, at_least=matched.at_least)
-
-
-def _valued(
-    index: OpenIndex,
-    request: SearchRequest,
-    kind: str,
-    order: tuple[str, bool],
-    prefilter: Query | None,
-    count_limit: int,
-) -> Page:
-    """A page ordered by a numeric property, each value's objects newest first
-    (:mod:`stacsift.value_groups`): the cursor's value's objects from where it stopped (on a
-    first page, those of the first value when many objects may share one; the matches are
-    then counted as a time-ordered page's are), then tantivy's page after that value
-    (:func:`_native`), each run of a value in it newest first."""
-    field = order[0]
-    cursor = request.cursor
-    want = request.limit + 1
-    newest = _newest_of(index, request, kind, prefilter, count_limit)
-
-    # a value's clause checks a time window's objects over the column unless few objects
-    # share a value (sort_windows.ranged), and leads a search over the terms when there are
-    ranged = sort_windows.ranged(index, kind, field)
-    terms = f.NUMERIC_TERMS.get(field, field)
-    leads = terms if f.present(terms) else field
-
-    def group(value: Value, skip: int, count: int) -> list[Hit]:
-        members = _posted_count(index, kind, field, value)
-        clauses = (_equal(field, value, ranged), _equal(field, value, leads))
-        return newest(clauses, skip, count, members)
-
-    known = _known_count(index, request, kind)
-    start = cursor.after
-    if start is None:
-        start = _first_shared(index, kind, order)
-        if start is not None and known is None:
-            known = _counted(index, request, kind, prefilter, count_limit)
-    found = [] if start is None else [(start, hit) for hit in group(start, cursor.skip, want)]
-    more = len(found) > request.limit
-    if len(found) < want and not isinstance(start, Missing):
-        # the rest follows every object of the start value (they are all found)
-        rest = Cursor(start, cursor.skip + len(found)) if start is not None else cursor
-        token = Token(0, rest, matched=None if known is None else known.value)
-        if known is not None:
-            token = replace(token, at_least=known.at_least)
-        shown = request.limit - len(found)
-        # one result more than shown: a shown value's run is complete when it ends before it
-        asked = replace(request, token=token, limit=shown + 1)
-        following = _native(index, asked, kind, order, prefilter, count_limit)
-        known = window.Count(following.matched or 0, following.at_least)
-        keyed = list(zip(following.keys or (), following.hits, strict=True))
-        found += value_groups.regrouped(
-            keyed, following.more, shown, lambda value, count: group(value, 0, count), _newest
-        )
-        more = len(found) > request.limit or following.more
-    matched = known or window.Count(0)
-    page = found[: request.limit]
-    keys = tuple(value for value, _ in page)
-    hits = [hit for _, hit in page]
-    return Page(hits, matched.value, 0, cursor, None, keys, more, at_least=matched.at_least)
-
-
-def _counted(
-    index: OpenIndex,
-    request: SearchRequest,
-    kind: str,
-    prefilter: Query | None,
-    count_limit: int,
-) -> window.Count:
-    """How many objects match the request, counted in time windows up to the count limit
-    (:func:`window.counted`; the windows lead, the request's clauses check their objects),
-    else all of them."""
-    searcher = index.searcher()
-    stats = _interval_stats(index, request, kind)
-    led = object_clauses(request, kind, stats, searcher, prefilter, led=True)
-    query = object_query(request, kind, stats, searcher, prefilter)
-
-    def count_all() -> int:
-        return window.count_of(searcher.search(query, limit=1, count=True))
-
-    return window.counted(searcher, led, count_all, index.stats(kind), count_limit)
-
-
-# A first page starts with the first value's newest objects when one value may be shared by
-# this share of the objects or more
-FIRST_SHARED = 100
-
-
-def _newest(hits: list[Hit]) -> list[Hit]:
-    """``hits`` in document order, newest first (equal starts keep their order: tantivy's,
-    by document address)."""
-    return sorted(hits, key=lambda hit: -start_of(hit.obj))
-
-
-def _first_shared(index: OpenIndex, kind: str, order: tuple[str, bool]) -> float | None:
-    """The first value of a sort by a numeric property (the lowest or highest of the
-    generation), when a value may be shared by a hundredth of the objects or more (its
-    objects are then likely to fill a page, found in time windows), else None."""
-    field, descending = order
-    if index.tied(kind, field) * FIRST_SHARED < index.stats(kind).count:
-        return None
-    bounds = index.bounds(kind, field)
-    if bounds is None:
-        return None
-    return bounds.high if descending else bounds.low
-
-
-def _posted_count(index: OpenIndex, kind: str, field: str, value: Value) -> int | None:
-    """How many objects (of any kind, deleted ones included) have ``value`` in ``field``,
-    from its posting list when windows of its values read those (at least as many as a
-    request's matches of the value), else None."""
-    terms = sort_windows.ranged(index, kind, field)
-    if terms == field or not isinstance(value, int | float):
-        return None
-    return int(index.searcher().doc_freq(terms, float(value)))
-
-
-def _equal(field: str, value: Value, over: str) -> Query:
-    """The objects whose ``field`` is ``value`` (MISSING: that lack it), by a range over
-    ``over``: the field's column, or the terms of its values."""
-    if isinstance(value, Missing):
-        return translate.lacking(field)
-    if isinstance(value, str):
-        raise _foreign_token()
-    number = float(value) + 0.0  # as indexed
-    return translate.float_range(over, number, number)
-
-
-def _newest_of(
-    index: OpenIndex,
-    request: SearchRequest,
-    kind: str,
-    prefilter: Query | None,
-    count_limit: int,
-) -> term_groups.Group[Hit]:
-    """The newest matches of the request that are in a group (its clause), after skipping
-    some: a page in time order (in time windows when they pay), of the group's matches, not
-    counted."""
-
-    def group(
-        clauses: tuple[Query, Query], skip: int, count: int, members: int | None = None
-    ) -> list[Hit]:
-        clause, leading = clauses
-        token = Token(0, Cursor(None, skip), matched=0)  # the count is known: none is made
-        newest = replace(request, sortby=(), token=token, limit=count)
-        if not window.applies(newest, f.START, index.stats(kind), members):
-            return _led_newest(index, newest, kind, leading, prefilter)
-        narrowed = [clause] if prefilter is None else [prefilter, clause]
-        within = Query.boolean_query([(Occur.Must, query) for query in narrowed])
-        return _native(index, newest, kind, (f.START, True), within, count_limit).hits[:count]
-
-    return group
-
-
-def _led_newest(
-    index: OpenIndex, request: SearchRequest, kind: str, clause: Query, prefilter: Query | None
-) -> list[Hit]:
-    """The request's page in time order among the objects of ``clause``, which leads the
-    search (the request's filters only check its objects, :func:`object_clauses` with
-    ``led``)."""
-    searcher = index.searcher()
-    stats = _interval_stats(index, request, kind)
-    led = object_clauses(request, kind, stats, searcher, prefilter, led=True)
-    result = searcher.search(
-        Query.boolean_query([(Occur.Must, clause), *led]),
-        limit=request.limit,
-        count=False,
-        order_by_field=f.START,
-        offset=request.cursor.skip,
-        order=tantivy.Order.Desc,
-    )
-    return [_hit(searcher, address) for _, address in result.hits]
 
 
 def _within(
@@ -566,18 +287,6 @@ def _only_through(
     return window.count_of(searcher.search(query, limit=1, count=True))
 
 
-def _known_count(index: OpenIndex, request: SearchRequest, kind: str) -> window.Count | None:
-    """The number of matches without counting them: the first page's (carried by the token),
-    or the generation's per-collection counts for a search by collections alone."""
-    token = request.token
-    if token is not None and token.matched is not None:
-        return window.Count(token.matched, token.at_least)
-    if kind != f.TYPE_ITEM or not alone(replace(request, collections=())):
-        return None
-    matched = index.stats(kind).matched(request.collections)
-    return None if matched is None else window.Count(matched)
-
-
 def _after(field: str, value: Value, descending: bool, complete: bool) -> Query:
     """Results at or after ``value`` in the order (results lacking the field come last;
     ``complete``: no object of the kind lacks it)."""
@@ -586,20 +295,15 @@ def _after(field: str, value: Value, descending: bool, complete: bool) -> Query:
         return missing
     kind = NATIVE_TYPES.get(field)
     if kind is None or not isinstance(value, int | float) or isinstance(value, bool):
-        raise _foreign_token()
+        raise foreign_token()
     bound = int(value) if kind == FieldType.Integer else float(value) + 0.0
     if not -(2**63) <= bound < 2**63:
-        raise _foreign_token()  # beyond any value of the field (a forged token)
+        raise foreign_token()  # beyond any value of the field (a forged token)
     low, high = (None, bound) if descending else (bound, None)
     ranged = Query.range_query(f.schema(), field, kind, low, high)
     if complete:
         return ranged
     return Query.boolean_query([(Occur.Should, ranged), (Occur.Should, missing)])
-
-
-def _interval_stats(index: OpenIndex, request: SearchRequest, kind: str) -> KindStats | None:
-    """The stats a datetime filter uses (computed once per generation, on first need)."""
-    return index.stats(kind) if request.datetime is not None else None
 
 
 def _native_order(request: SearchRequest, kind: str) -> tuple[str | None, bool] | None:
@@ -627,9 +331,9 @@ def _scan(
     when they hold them). A page that ran out of budget before it was full says so
     (``partial``) and its token continues after what it examined."""
     if request.cursor.after is not None:
-        raise _foreign_token()
+        raise foreign_token()
     searcher = index.searcher()
-    stats = _interval_stats(index, request, kind)
+    stats = interval_stats(index, request, kind)
     query = cache(lambda: object_query(request, kind, stats, searcher, prefilter))
     if request.sortby and _native_order(request, kind) is None:
         return _sorted_scan(searcher, query(), request, checks)
@@ -721,7 +425,7 @@ def _examine(
     ``positions``) until there are ``limit``; whether one more passes after that (the page is
     full and another follows)."""
     for position, (_, address) in candidates:
-        hit = _hit(searcher, address)
+        hit = hit_at(searcher, address)
         if all(check(hit.obj) for check in checks):
             if len(hits) == limit:
                 return True
@@ -744,7 +448,9 @@ def _sorted_scan(
             f"more than {MAX_SCAN} candidates to sort by keys the index does not order; "
             "narrow the search or sort by one indexed queryable",
         )
-    hits = [h for h in (_hit(searcher, a) for _, a in result.hits) if all(c(h.obj) for c in checks)]
+    hits = [
+        h for h in (hit_at(searcher, a) for _, a in result.hits) if all(c(h.obj) for c in checks)
+    ]
     order = sort_objects([h.obj for h in hits], request.sortby)
     hits = [hits[i] for i in order]
     skip = request.cursor.skip
@@ -815,17 +521,7 @@ def by_term(index: OpenIndex, field: str, value: str) -> Hit | None:
     with f.layout(index.manifest.format_version):
         query = Query.term_query(f.schema(), field, value)
     result = searcher.search(query, limit=1)
-    return _hit(searcher, result.hits[0][1]) if result.hits else None
-
-
-def _hit(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> Hit:
-    document = searcher.doc(address)
-    raw = document.get_first(f.JSON)
-    if not isinstance(raw, bytes):
-        raise IndexFormatError("an index document has no stored STAC JSON")
-    obj: dict[str, Any] = orjson.loads(raw)
-    href = document.get_first(f.HREF)
-    return Hit(obj, href if isinstance(href, str) else "")
+    return hit_at(searcher, result.hits[0][1]) if result.hits else None
 
 
 __all__ = ["Hit", "Page", "SortKey", "get_collection", "get_item", "search_items"]

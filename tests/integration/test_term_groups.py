@@ -14,7 +14,7 @@ import pytest
 
 from index_builder.build import build_objects
 from index_builder.crawl import Crawled, CrawlReport
-from stacsift import search, term_groups, window
+from stacsift import grouped, term_groups, window
 from stacsift.index import stats
 from stacsift.index.documents import item_interval, parse_datetime
 from stacsift.index.reader import IndexReader, OpenIndex
@@ -116,7 +116,7 @@ def _indexed(work: Path, items: list[dict[str, Any]]) -> OpenIndex:
 
 
 @pytest.mark.parametrize("limit", [3, 5])
-@pytest.mark.parametrize("shared", [search.FIRST_SHARED, 0])
+@pytest.mark.parametrize("shared", [grouped.FIRST_SHARED, 0])
 def test_negative_zero_sorts_as_zero(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int, shared: int
 ) -> None:
@@ -128,7 +128,7 @@ def test_negative_zero_sorts_as_zero(
         item["properties"]["eo:cloud_cover"] = (0.0, -0.0)[n % 2] if n < 12 else float(n)
         items.append(item)
     index = _indexed(tmp_path, items)
-    monkeypatch.setattr(search, "FIRST_SHARED", shared)  # the first value's items first, or not
+    monkeypatch.setattr(grouped, "FIRST_SHARED", shared)  # the first value's items first, or not
     # WHEN a sort by it is paged to its end
     request = SearchRequest(sortby=(SortKey("eo:cloud_cover"),), limit=limit)
     keyed, matched = _keyed(index, request, "eo:cloud_cover")

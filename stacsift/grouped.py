@@ -1,0 +1,243 @@
+"""Pages ordered by a sort key whose values many objects share (text properties, numbers),
+each value's objects newest first: the request-level halves of :mod:`stacsift.term_groups`
+and :mod:`stacsift.value_groups`, which find a value's objects with the searches of
+:mod:`stacsift.search` (its ``native`` time-ordered page, passed in)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from functools import cache
+
+import tantivy
+from tantivy import Occur, Query
+
+from stacsift import sort_windows, term_groups, value_groups, window
+from stacsift.clauses import alone, object_clauses, object_query
+from stacsift.index import schema as f
+from stacsift.index import stats as index_stats
+from stacsift.index.documents import start_of
+from stacsift.index.reader import OpenIndex
+from stacsift.index.stats import counted_terms
+from stacsift.page import Hit, Page, foreign_token, hit_at, interval_stats, known_count
+from stacsift.query import translate
+from stacsift.query.params import SearchRequest
+from stacsift.query.tokens import Cursor, Missing, Token, Value
+
+# tantivy's page of a request in an order (stacsift.search's ``_native``): (index, request,
+# kind, (sort field, descending), the pushed-down CQL2 filter, the count limit)
+Native = Callable[[OpenIndex, SearchRequest, str, tuple[str | None, bool], Query | None, int], Page]
+
+
+def term_sorted(
+    index: OpenIndex,
+    request: SearchRequest,
+    kind: str,
+    order: tuple[str, bool],
+    prefilter: Query | None,
+    count_limit: int,
+    native: Native,
+) -> Page:
+    """A page ordered by a text property, each value's objects newest first
+    (:mod:`stacsift.term_groups`): from the generation's first values of the property when
+    nothing filters the request and they hold the page, else from the values of its matches.
+    numberMatched is exact."""
+    field, descending = order
+    searcher = index.searcher()
+    cursor = request.cursor
+    if cursor.after is not None:
+        raise foreign_token()
+    need = (cursor.skip, request.limit + 1)
+    group = _newest_of(index, request, kind, prefilter, count_limit, native)
+    stats = interval_stats(index, request, kind)
+    query = cache(lambda: object_query(request, kind, stats, searcher, prefilter))
+    matched = known_count(index, request, kind)
+    found = None
+    if alone(request):
+        first = index.terms(kind, field, descending)
+        found = term_groups.paged(field, first, len(first) < index_stats.FIRST_TERMS, need, group)
+    if found is None:
+        size = sum(need)  # each value has a match: so many values hold the page
+        values, matches = counted_terms(searcher, query(), order, size, matched is None)
+        found = term_groups.paged(field, values, len(values) < size, need, group) or ([], False)
+        matched = matched or (None if matches is None else window.Count(matches))
+    if matched is None:
+        matched = window.Count(window.count_of(searcher.search(query(), limit=1, count=True)))
+    hits, cut = found
+    page = hits[: request.limit]
+    more = len(hits) > request.limit or cut
+    return Page(page, matched.value, 0, cursor, None, None, more, at_least=matched.at_least)
+
+
+def valued(
+    index: OpenIndex,
+    request: SearchRequest,
+    kind: str,
+    order: tuple[str, bool],
+    prefilter: Query | None,
+    count_limit: int,
+    native: Native,
+) -> Page:
+    """A page ordered by a numeric property, each value's objects newest first
+    (:mod:`stacsift.value_groups`): the cursor's value's objects from where it stopped (on a
+    first page, those of the first value when many objects may share one; the matches are
+    then counted as a time-ordered page's are), then tantivy's page after that value
+    (``native``), each run of a value in it newest first."""
+    field = order[0]
+    cursor = request.cursor
+    want = request.limit + 1
+    newest = _newest_of(index, request, kind, prefilter, count_limit, native)
+
+    # a value's clause checks a time window's objects over the column unless few objects
+    # share a value (sort_windows.ranged), and leads a search over the terms when there are
+    ranged = sort_windows.ranged(index, kind, field)
+    terms = f.NUMERIC_TERMS.get(field, field)
+    leads = terms if f.present(terms) else field
+
+    def group(value: Value, skip: int, count: int) -> list[Hit]:
+        members = _posted_count(index, kind, field, value)
+        clauses = (_equal(field, value, ranged), _equal(field, value, leads))
+        return newest(clauses, skip, count, members)
+
+    known = known_count(index, request, kind)
+    start = cursor.after
+    if start is None:
+        start = _first_shared(index, kind, order)
+        if start is not None and known is None:
+            known = _counted(index, request, kind, prefilter, count_limit)
+    found = [] if start is None else [(start, hit) for hit in group(start, cursor.skip, want)]
+    more = len(found) > request.limit
+    if len(found) < want and not isinstance(start, Missing):
+        # the rest follows every object of the start value (they are all found)
+        rest = Cursor(start, cursor.skip + len(found)) if start is not None else cursor
+        token = Token(0, rest, matched=None if known is None else known.value)
+        if known is not None:
+            token = replace(token, at_least=known.at_least)
+        shown = request.limit - len(found)
+        # one result more than shown: a shown value's run is complete when it ends before it
+        asked = replace(request, token=token, limit=shown + 1)
+        following = native(index, asked, kind, order, prefilter, count_limit)
+        known = window.Count(following.matched or 0, following.at_least)
+        keyed = list(zip(following.keys or (), following.hits, strict=True))
+        found += value_groups.regrouped(
+            keyed, following.more, shown, lambda value, count: group(value, 0, count), _newest
+        )
+        more = len(found) > request.limit or following.more
+    matched = known or window.Count(0)
+    page = found[: request.limit]
+    keys = tuple(value for value, _ in page)
+    hits = [hit for _, hit in page]
+    return Page(hits, matched.value, 0, cursor, None, keys, more, at_least=matched.at_least)
+
+
+def _counted(
+    index: OpenIndex,
+    request: SearchRequest,
+    kind: str,
+    prefilter: Query | None,
+    count_limit: int,
+) -> window.Count:
+    """How many objects match the request, counted in time windows up to the count limit
+    (:func:`window.counted`; the windows lead, the request's clauses check their objects),
+    else all of them."""
+    searcher = index.searcher()
+    stats = interval_stats(index, request, kind)
+    led = object_clauses(request, kind, stats, searcher, prefilter, led=True)
+    query = object_query(request, kind, stats, searcher, prefilter)
+
+    def count_all() -> int:
+        return window.count_of(searcher.search(query, limit=1, count=True))
+
+    return window.counted(searcher, led, count_all, index.stats(kind), count_limit)
+
+
+# A first page starts with the first value's newest objects when one value may be shared by
+# this share of the objects or more
+FIRST_SHARED = 100
+
+
+def _newest(hits: list[Hit]) -> list[Hit]:
+    """``hits`` in document order, newest first (equal starts keep their order: tantivy's,
+    by document address)."""
+    return sorted(hits, key=lambda hit: -start_of(hit.obj))
+
+
+def _first_shared(index: OpenIndex, kind: str, order: tuple[str, bool]) -> float | None:
+    """The first value of a sort by a numeric property (the lowest or highest of the
+    generation), when a value may be shared by a hundredth of the objects or more (its
+    objects are then likely to fill a page, found in time windows), else None."""
+    field, descending = order
+    if index.tied(kind, field) * FIRST_SHARED < index.stats(kind).count:
+        return None
+    bounds = index.bounds(kind, field)
+    if bounds is None:
+        return None
+    return bounds.high if descending else bounds.low
+
+
+def _posted_count(index: OpenIndex, kind: str, field: str, value: Value) -> int | None:
+    """How many objects (of any kind, deleted ones included) have ``value`` in ``field``,
+    from its posting list when windows of its values read those (at least as many as a
+    request's matches of the value), else None."""
+    terms = sort_windows.ranged(index, kind, field)
+    if terms == field or not isinstance(value, int | float):
+        return None
+    return int(index.searcher().doc_freq(terms, float(value)))
+
+
+def _equal(field: str, value: Value, over: str) -> Query:
+    """The objects whose ``field`` is ``value`` (MISSING: that lack it), by a range over
+    ``over``: the field's column, or the terms of its values."""
+    if isinstance(value, Missing):
+        return translate.lacking(field)
+    if isinstance(value, str):
+        raise foreign_token()
+    number = float(value) + 0.0  # as indexed
+    return translate.float_range(over, number, number)
+
+
+def _newest_of(
+    index: OpenIndex,
+    request: SearchRequest,
+    kind: str,
+    prefilter: Query | None,
+    count_limit: int,
+    native: Native,
+) -> term_groups.Group[Hit]:
+    """The newest matches of the request that are in a group (its clause), after skipping
+    some: a page in time order (in time windows when they pay), of the group's matches, not
+    counted."""
+
+    def group(
+        clauses: tuple[Query, Query], skip: int, count: int, members: int | None = None
+    ) -> list[Hit]:
+        clause, leading = clauses
+        token = Token(0, Cursor(None, skip), matched=0)  # the count is known: none is made
+        newest = replace(request, sortby=(), token=token, limit=count)
+        if not window.applies(newest, f.START, index.stats(kind), members):
+            return _led_newest(index, newest, kind, leading, prefilter)
+        narrowed = [clause] if prefilter is None else [prefilter, clause]
+        within = Query.boolean_query([(Occur.Must, query) for query in narrowed])
+        return native(index, newest, kind, (f.START, True), within, count_limit).hits[:count]
+
+    return group
+
+
+def _led_newest(
+    index: OpenIndex, request: SearchRequest, kind: str, clause: Query, prefilter: Query | None
+) -> list[Hit]:
+    """The request's page in time order among the objects of ``clause``, which leads the
+    search (the request's filters only check its objects, :func:`object_clauses` with
+    ``led``)."""
+    searcher = index.searcher()
+    stats = interval_stats(index, request, kind)
+    led = object_clauses(request, kind, stats, searcher, prefilter, led=True)
+    result = searcher.search(
+        Query.boolean_query([(Occur.Must, clause), *led]),
+        limit=request.limit,
+        count=False,
+        order_by_field=f.START,
+        offset=request.cursor.skip,
+        order=tantivy.Order.Desc,
+    )
+    return [hit_at(searcher, address) for _, address in result.hits]
