@@ -40,7 +40,9 @@ def term_sorted(
 ) -> Page:
     """A page ordered by a text property, each value's objects newest first
     (:mod:`stacsift.term_groups`): from the generation's first values of the property when
-    nothing filters the request and they hold the page, else from the values of its matches.
+    nothing filters the request and they hold the page, else from the values of its matches
+    (one terms aggregation, which counts them too). A page that would search more than
+    :data:`term_groups.MAX_GROUPS <stacsift.term_groups.MAX_GROUPS>` values ends early.
     numberMatched is exact."""
     field, descending = order
     searcher = index.searcher()
