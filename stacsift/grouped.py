@@ -93,11 +93,10 @@ def valued(
     # a value's clause checks a time window's objects over the column unless few objects
     # share a value (sort_windows.ranged), and leads a search over the terms when there are
     ranged = sort_windows.ranged(index, kind, field)
-    terms = f.NUMERIC_TERMS.get(field, field)
-    leads = terms if f.present(terms) else field
+    leads = f.terms_of(field) or field
 
     def group(value: Value, skip: int, count: int) -> list[Hit]:
-        members = _posted_count(index, kind, field, value)
+        members = _posted_count(index, (field, ranged), value)
         clauses = (_equal(field, value, ranged), _equal(field, value, leads))
         return newest(clauses, skip, count, members)
 
@@ -112,9 +111,8 @@ def valued(
     if len(found) < want and not isinstance(start, Missing):
         # the rest follows every object of the start value (they are all found)
         rest = Cursor(start, cursor.skip + len(found)) if start is not None else cursor
-        token = Token(0, rest, matched=None if known is None else known.value)
-        if known is not None:
-            token = replace(token, at_least=known.at_least)
+        counted = (known.value, known.at_least) if known is not None else (None, False)
+        token = Token(0, rest, matched=counted[0], at_least=counted[1])
         shown = request.limit - len(found)
         # one result more than shown: a shown value's run is complete when it ends before it
         asked = replace(request, token=token, limit=shown + 1)
@@ -177,14 +175,15 @@ def _first_shared(index: OpenIndex, kind: str, order: tuple[str, bool]) -> float
     return bounds.high if descending else bounds.low
 
 
-def _posted_count(index: OpenIndex, kind: str, field: str, value: Value) -> int | None:
-    """How many objects (of any kind, deleted ones included) have ``value`` in ``field``,
-    from its posting list when windows of its values read those (at least as many as a
-    request's matches of the value), else None."""
-    terms = sort_windows.ranged(index, kind, field)
-    if terms == field or not isinstance(value, int | float):
+def _posted_count(index: OpenIndex, fields: tuple[str, str], value: Value) -> int | None:
+    """How many objects (of any kind, deleted ones included) have ``value`` in a numeric
+    field, from its posting list when windows of its values range over its terms (at least as
+    many as a request's matches of the value), else None. ``fields``: the field, and the one
+    windows of its values range over (:func:`sort_windows.ranged`)."""
+    field, ranged = fields
+    if ranged == field or not isinstance(value, int | float):
         return None
-    return int(index.searcher().doc_freq(terms, float(value)))
+    return int(index.searcher().doc_freq(ranged, float(value)))
 
 
 def _equal(field: str, value: Value, over: str) -> Query:

@@ -93,18 +93,31 @@ def _search_items(
     order = _native_order(request, kind)
     if checks or order is None:
         page = _scan(index, request, checks, kind, prefilter)
-    elif (text_sort := order[0]) in TERM_SORTS and text_sort is not None:
-        page = grouped.term_sorted(
-            index, request, kind, (text_sort, order[1]), prefilter, count_limit, _native
-        )
-    elif NATIVE_TYPES.get(number := order[0] or "") == FieldType.Float:
-        page = grouped.valued(
-            index, request, kind, (number, order[1]), prefilter, count_limit, _native
-        )
     else:
-        page = _native(index, request, kind, order, prefilter, count_limit)
+        page = _ordered(index, request, kind, order, prefilter, count_limit)
     back = request.token.back if request.token is not None else None
     return replace(page, back=back, search=search_id, generation=index.manifest.generation)
+
+
+def _ordered(
+    index: OpenIndex,
+    request: SearchRequest,
+    kind: str,
+    order: tuple[str | None, bool],
+    prefilter: Query | None,
+    count_limit: int,
+) -> Page:
+    """A page in an order tantivy can search by: by a sort key whose values objects share
+    (text properties, numbers), value by value (:mod:`stacsift.grouped`), else
+    :func:`_native`."""
+    field, descending = order
+    if field in TERM_SORTS and field is not None:
+        by = grouped.term_sorted
+    elif field is not None and NATIVE_TYPES.get(field) == FieldType.Float:
+        by = grouped.valued
+    else:
+        return _native(index, request, kind, order, prefilter, count_limit)
+    return by(index, request, kind, (field, descending), prefilter, count_limit, _native)
 
 
 def _native(
@@ -159,10 +172,14 @@ def _native(
         )
     elif field is None and kind == f.TYPE_ITEM:
         found = _direct(index, request, prefilter, known, count_all, count_limit)
-    elif field is not None and sort_windows.windows_pay(index, request, kind, field):
+    elif (
+        field is not None
+        and (share := sort_windows.paying_share(index, request, kind, field)) is not None
+    ):
         stated = (known, searcher, led, count_all, index.stats(kind), count_limit)
         count = partial(sort_windows.time_counted, *stated)
-        found = sort_windows.windowed(index, request, kind, (field, descending), search, count)
+        ordered = (field, descending)
+        found = sort_windows.windowed(index, request, kind, ordered, share, search, count)
     if found is None:
         result = search(count=known is None)
         found = result.hits, known or window.Count(window.count_of(result))

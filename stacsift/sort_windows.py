@@ -1,7 +1,7 @@
 """Pages ordered by a numeric property, from windows of its values.
 
 A numeric sortby is searched in windows of its values (:mod:`stacsift.value_window`) when the
-request's filters let windows pay (:func:`windows_pay`): the window leads the search, and the
+request's filters let windows pay (:func:`paying_share`): the window leads the search, and the
 request's clauses only check its objects (:func:`led_clauses`). (A text sortby is paged by
 :mod:`stacsift.term_groups`.)
 """
@@ -44,12 +44,14 @@ def windowed(
     request: SearchRequest,
     kind: str,
     order: tuple[str, bool],
+    share: float,
     search: window.Search,
     count: Callable[[], window.Count],
 ) -> window.Found | None:
     """A page of a big index ordered by a numeric property, from windows of its values
     (:mod:`stacsift.value_window`), when nothing but a datetime interval, collections and (over
-    the terms of the values) a bbox filter it (see :func:`windows_pay`); ``count`` counts its
+    the terms of the values) a bbox filter it (see :func:`paying_share`), which keep ``share``
+    of the objects; ``count`` counts its
     matches once a window holds the page. None for other sorts, or when the windows do not hold
     the page."""
     field, descending = order
@@ -62,7 +64,7 @@ def windowed(
             return None
         start = None if cursor.after is None else float(cursor.after)
         span = (bounds.low, bounds.high)
-        count_in = int(bounds.count * _share(index, request, kind))
+        count_in = int(bounds.count * share)
         over = ranged(index, kind, field)
         hits = value_window.windowed(
             lambda extra: search(extra, True), over, span, count_in, start, descending, need
@@ -78,7 +80,8 @@ POSTED_TIES = 10
 def ranged(index: OpenIndex, kind: str, field: str) -> str:
     """The field a window of ``field``'s values ranges over: its values' terms when
     :func:`_posted`, else its column."""
-    return f.NUMERIC_TERMS[field] if _posted(index, kind, field) else field
+    terms = f.terms_of(field)
+    return terms if terms is not None and _posted(index, kind, field) else field
 
 
 def _posted(index: OpenIndex, kind: str, field: str) -> bool:
@@ -87,14 +90,14 @@ def _posted(index: OpenIndex, kind: str, field: str) -> bool:
     narrow window reads alone (28 matches of 2,000,000: 0.014 ms), rather than its column,
     which a range reads whole (1.5 ms): not when the index has no terms or so many objects may
     share one value (:data:`POSTED_TIES`) that their postings cost more."""
-    terms = f.NUMERIC_TERMS.get(field)
-    if terms is None or not f.present(terms):
+    if f.terms_of(field) is None:
         return False
     return index.tied(kind, field) * POSTED_TIES < index.stats(kind).count
 
 
-def windows_pay(index: OpenIndex, request: SearchRequest, kind: str, field: str) -> bool:
-    """Whether windows of a sort field's values may answer: the index is big (a full search
+def paying_share(index: OpenIndex, request: SearchRequest, kind: str, field: str) -> float | None:
+    """The share of the objects the request's filters keep (:func:`_share`) when windows of a
+    sort field's values may answer, else None. They may when the index is big (a full search
     is as cheap on a small one) and nothing filters the request (its count is known then) but,
     for a numeric sort, a datetime interval and collections, which the windows' searches only
     check, and (windows over the terms of the values) a bbox, checked by its range clauses.
@@ -108,18 +111,20 @@ def windows_pay(index: OpenIndex, request: SearchRequest, kind: str, field: str)
     Other filters make windows cost more than they save."""
     stats = index.stats(kind)
     if stats.count < window.MIN_OBJECTS:
-        return False
+        return None
     posted = _posted(index, kind, field)
     checked = replace(request, datetime=None, collections=())
     if not alone(replace(checked, bbox=None) if posted else checked):
-        return False
+        return None
     if request.collections and not _takes_collections(index, request, kind, field):
-        return False
+        return None
     share = _share(index, request, kind)
     if posted:
         need = request.cursor.skip + request.limit + 1
-        return share * share * stats.count >= need * POSTED_PAY
-    return share * WIDE >= 1
+        pays = share * share * stats.count >= need * POSTED_PAY
+    else:
+        pays = share * WIDE >= 1
+    return share if pays else None
 
 
 # Windows over the terms of the values pay while the full search's matches are this many

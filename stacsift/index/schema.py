@@ -167,6 +167,12 @@ def schema() -> tantivy.Schema:
     return SCHEMAS[_ACTIVE.get()]
 
 
+def terms_of(number: str) -> str | None:
+    """The field of a numeric field's values as terms, when the active format has one."""
+    terms = NUMERIC_TERMS.get(number)
+    return terms if terms is not None and present(terms) else None
+
+
 def present(field: str) -> bool:
     """Whether the active format has ``field``."""
     return ADDED_IN.get(field, 0) <= _ACTIVE.get()

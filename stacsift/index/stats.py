@@ -142,9 +142,9 @@ def most_tied(searcher: tantivy.Searcher, kind: str, field: str) -> int:
     common value's count and its error bound, from a terms aggregation of one bucket (about
     40 ms at 2,000,000 items)."""
     terms = {"terms": {"field": field, "size": 1}}
-    found = searcher.aggregate(_of_kind(kind), {"values": terms}).get("values", {})
-    counts = [int(b["doc_count"]) for b in found.get("buckets", [])]
-    return max(counts, default=0) + int(found.get("doc_count_error_upper_bound", 0))
+    found = searcher.aggregate(_of_kind(kind), {"values": terms})
+    error = int(found.get("values", {}).get("doc_count_error_upper_bound", 0))
+    return max((count for _, count in _buckets(found)), default=0) + error
 
 
 def first_terms(searcher: tantivy.Searcher, kind: str, field: str, descending: bool) -> Counted:
