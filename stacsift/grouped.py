@@ -12,8 +12,8 @@ from functools import cache
 import tantivy
 from tantivy import Occur, Query
 
-from stacsift import sort_windows, term_groups, value_groups, window
-from stacsift.clauses import alone, object_clauses, object_query
+from stacsift import relevance, sort_windows, term_groups, value_groups, window
+from stacsift.clauses import Filters, alone, object_clauses, object_query
 from stacsift.index import schema as f
 from stacsift.index import stats as index_stats
 from stacsift.index.documents import start_of
@@ -25,8 +25,11 @@ from stacsift.query.params import SearchRequest
 from stacsift.query.tokens import Cursor, Missing, Token, Value
 
 # tantivy's page of a request in an order (stacsift.search's ``_native``): (index, request,
-# kind, (sort field, descending), the pushed-down CQL2 filter, the count limit)
-Native = Callable[[OpenIndex, SearchRequest, str, tuple[str | None, bool], Query | None, int], Page]
+# kind, (sort field, descending), the pushed-down CQL2 filter, the count limit, whether it
+# only probes time windows)
+Native = Callable[
+    [OpenIndex, SearchRequest, str, tuple[str | None, bool], Filters, int, bool], Page
+]
 
 
 def term_sorted(
@@ -34,7 +37,7 @@ def term_sorted(
     request: SearchRequest,
     kind: str,
     order: tuple[str, bool],
-    prefilter: Query | None,
+    prefilter: Filters,
     count_limit: int,
     native: Native,
 ) -> Page:
@@ -58,6 +61,11 @@ def term_sorted(
     if alone(request):
         first = index.terms(kind, field, descending)
         found = term_groups.paged(field, first, len(first) < index_stats.FIRST_TERMS, need, group)
+    elif cursor.skip == 0:
+        probe = _newest_of(index, request, kind, prefilter, count_limit, native, probe=True)
+        found = _first_filling(index, request, kind, order, need[1], (group, probe))
+        if found is not None and matched is None:
+            matched = _counted(index, request, kind, prefilter, count_limit)
     if found is None:
         size = sum(need)  # each value has a match: so many values hold the page
         values, matches = counted_terms(searcher, query(), order, size, matched is None)
@@ -71,12 +79,41 @@ def term_sorted(
     return Page(page, matched.value, 0, cursor, None, None, more, at_least=matched.at_least)
 
 
+def _first_filling(
+    index: OpenIndex,
+    request: SearchRequest,
+    kind: str,
+    order: tuple[str, bool],
+    count: int,
+    groups: tuple[term_groups.Group[Hit], term_groups.Group[Hit]],
+) -> tuple[list[Hit], bool] | None:
+    """The first page of a sort by a text property when the matches of the generation's first
+    value fill it (that value is then the first of the matches too), without aggregating the
+    matches: its ``count`` newest matches when time windows hold them (``groups``: a group's
+    newest matches, and those that windows alone find); else None. In a sort by collection,
+    the first value is the first of the request's collections."""
+    field, descending = order
+    group, probe = groups
+    values = index.terms(kind, field, descending)
+    if not values:  # no object has the property: the page is the newest matches
+        lacking = translate.lacking(field)
+        return group((lacking, lacking), 0, count, None), False
+    kept = request.collections if field == f.COLLECTION else ()
+    first = next(((v, n) for v, n in values if not kept or v in kept), None)
+    if first is None:
+        return None
+    value, members = first
+    term = translate.term_any(field, [value])
+    hits = probe((term, term), 0, count, members)
+    return (hits, False) if len(hits) >= count else None
+
+
 def valued(
     index: OpenIndex,
     request: SearchRequest,
     kind: str,
     order: tuple[str, bool],
-    prefilter: Query | None,
+    prefilter: Filters,
     count_limit: int,
     native: Native,
 ) -> Page:
@@ -116,7 +153,7 @@ def valued(
         shown = request.limit - len(found)
         # one result more than shown: a shown value's run is complete when it ends before it
         asked = replace(request, token=token, limit=shown + 1)
-        following = native(index, asked, kind, order, prefilter, count_limit)
+        following = native(index, asked, kind, order, prefilter, count_limit, False)
         known = window.Count(following.matched or 0, following.at_least)
         keyed = list(zip(following.keys or (), following.hits, strict=True))
         found += value_groups.regrouped(
@@ -134,15 +171,24 @@ def _counted(
     index: OpenIndex,
     request: SearchRequest,
     kind: str,
-    prefilter: Query | None,
+    prefilter: Filters,
     count_limit: int,
 ) -> window.Count:
     """How many objects match the request, counted in time windows up to the count limit
     (:func:`window.counted`; the windows lead, the request's clauses check their objects),
-    else all of them."""
+    else all of them. Words only OR-ed are counted in windows by the direct matches of the
+    first (:func:`relevance.counted`): their union with the items of matching collections
+    costs a window more than the window holds."""
     searcher = index.searcher()
     stats = interval_stats(index, request, kind)
-    led = object_clauses(request, kind, stats, searcher, prefilter, led=True)
+    text = relevance.ored(request.q)
+    if text is None:
+        led = object_clauses(request, kind, stats, searcher, prefilter, led=True)
+    else:
+        unworded = replace(request, q=None)
+        first = translate.matches_of(text[1][0], searcher)
+        led = [*object_clauses(unworded, kind, stats, searcher, prefilter, led=True)]
+        led.append((Occur.Must, first))
     query = object_query(request, kind, stats, searcher, prefilter)
 
     def count_all() -> int:
@@ -201,13 +247,14 @@ def _newest_of(
     index: OpenIndex,
     request: SearchRequest,
     kind: str,
-    prefilter: Query | None,
+    prefilter: Filters,
     count_limit: int,
     native: Native,
+    probe: bool = False,
 ) -> term_groups.Group[Hit]:
     """The newest matches of the request that are in a group (its clause), after skipping
     some: a page in time order (in time windows when they pay), of the group's matches, not
-    counted."""
+    counted. A ``probe`` searches time windows only: none where they do not hold the page."""
 
     def group(
         clauses: tuple[Query, Query], skip: int, count: int, members: int | None = None
@@ -215,17 +262,16 @@ def _newest_of(
         clause, leading = clauses
         token = Token(0, Cursor(None, skip), matched=0)  # the count is known: none is made
         newest = replace(request, sortby=(), token=token, limit=count)
-        if not window.applies(newest, f.START, index.stats(kind), members):
-            return _led_newest(index, newest, kind, leading, prefilter)
-        narrowed = [clause] if prefilter is None else [prefilter, clause]
-        within = Query.boolean_query([(Occur.Must, query) for query in narrowed])
-        return native(index, newest, kind, (f.START, True), within, count_limit).hits[:count]
+        if not window.applies(newest, f.START, index.stats(kind), index.searcher(), members):
+            return [] if probe else _led_newest(index, newest, kind, leading, prefilter)
+        within, order = (*prefilter, clause), (f.START, True)
+        return native(index, newest, kind, order, within, count_limit, probe).hits[:count]
 
     return group
 
 
 def _led_newest(
-    index: OpenIndex, request: SearchRequest, kind: str, clause: Query, prefilter: Query | None
+    index: OpenIndex, request: SearchRequest, kind: str, clause: Query, prefilter: Filters
 ) -> list[Hit]:
     """The request's page in time order among the objects of ``clause``, which leads the
     search (the request's filters only check its objects, :func:`object_clauses` with

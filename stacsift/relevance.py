@@ -40,9 +40,13 @@ def disjunction(request: SearchRequest) -> tuple[Node, list[Word | Phrase]] | No
     """The parsed text of a relevance-ordered request, and its words, prefixes and phrases,
     when they are only OR-ed (AND or NOT can rank an item found through its collection above a
     direct match, or exclude one). Its filters score 0, so they change no order."""
-    if not request.q or request.sortby:
-        return None
-    node = freetext.parse(request.q)
+    return None if request.sortby else ored(request.q)
+
+
+def ored(q: str | None) -> tuple[Node, list[Word | Phrase]] | None:
+    """Parsed free text and its words, prefixes and phrases, when they are only OR-ed (so
+    the direct matches of any one of them are some of its matches)."""
+    node = freetext.parse(q) if q else None
     found: list[Word | Phrase] = []
     return (node, found) if node is not None and _disjunction(node, found) else None
 

@@ -18,7 +18,14 @@ import tantivy
 from tantivy import FieldType, Occur, Query, SearchResult
 
 from stacsift import grouped, relevance, sort_windows, window
-from stacsift.clauses import Clauses, alone, matching_collections, object_clauses, object_query
+from stacsift.clauses import (
+    Clauses,
+    Filters,
+    alone,
+    matching_collections,
+    object_clauses,
+    object_query,
+)
 from stacsift.errors import InvalidParameter, NotFound
 from stacsift.index import schema as f
 from stacsift.index.documents import document_key
@@ -89,7 +96,7 @@ def _search_items(
         # polygon of 200,000 vertices takes about 0.2 s)
         west, south, east, north = area.bounds
         request = replace(request, bbox=(float(west), float(south), float(east), float(north)))
-    prefilter = pushed.query if pushed is not None else None
+    prefilter = (pushed.query,) if pushed is not None else ()
     order = _native_order(request, kind)
     if checks or order is None:
         page = _scan(index, request, checks, kind, prefilter)
@@ -104,7 +111,7 @@ def _ordered(
     request: SearchRequest,
     kind: str,
     order: tuple[str | None, bool],
-    prefilter: Query | None,
+    prefilter: Filters,
     count_limit: int,
 ) -> Page:
     """A page in an order tantivy can search by: by a sort key whose values objects share
@@ -125,14 +132,16 @@ def _native(
     request: SearchRequest,
     kind: str,
     order: tuple[str | None, bool],
-    prefilter: Query | None,
+    prefilter: Filters,
     count_limit: int,
+    probe: bool = False,
 ) -> Page:
     """A page tantivy finds and orders by itself: after the cursor's sort value, skipping the
     results of that value already returned (one more hit than asked tells whether more follow).
     Pages in time order are searched in time windows first (:mod:`stacsift.window`), pages by
     a numeric property in windows of its values (:mod:`stacsift.value_window`), relevance pages
-    from direct matches (:mod:`stacsift.relevance`)."""
+    from direct matches (:mod:`stacsift.relevance`). A ``probe`` searches windows only: its
+    page is empty where they do not hold it."""
     searcher = index.searcher()
     field, descending = order
     cursor = request.cursor
@@ -180,9 +189,18 @@ def _native(
         count = partial(sort_windows.time_counted, *stated)
         ordered = (field, descending)
         found = sort_windows.windowed(index, request, kind, ordered, share, search, count)
+    if found is None and probe:
+        found = [], window.Count(0)
     if found is None:
         result = search(count=known is None)
         found = result.hits, known or window.Count(window.count_of(result))
+    return _page_of(searcher, request, field, found)
+
+
+def _page_of(
+    searcher: tantivy.Searcher, request: SearchRequest, field: str | None, found: window.Found
+) -> Page:
+    """The page of what a search found (a page's results and one more, and their count)."""
     results, matched = found
     pairs = results[: request.limit]
     hits = [hit_at(searcher, address) for _, address in pairs]
@@ -190,6 +208,7 @@ def _native(
     if field in NATIVE_TYPES:
         keys = tuple(MISSING if key is None else key for key, _ in pairs)
     more = len(results) > request.limit
+    cursor = request.cursor
     return Page(hits, matched.value, 0, cursor, None, keys, more, at_least=matched.at_least)
 
 
@@ -214,7 +233,7 @@ def _windows(
     kind: str,
     field: str | None,
     stats: KindStats | None,
-    prefilter: Query | None,
+    prefilter: Filters,
     after: list[tuple[Occur, Query]] | None = None,
 ) -> tuple[window.Area | None, Callable[[], list[tuple[Occur, Query]]]] | None:
     """Whether the request is searched in time windows (:mod:`stacsift.window`): the bbox a
@@ -223,7 +242,7 @@ def _windows(
     collections it distributes); None when windows do not apply."""
     if field is None or kind != f.TYPE_ITEM:
         return None
-    if not window.applies(request, field, index.stats(kind)):
+    if not window.applies(request, field, index.stats(kind), index.searcher()):
         return None
     searcher = index.searcher()
     bbox = request.bbox
@@ -244,7 +263,7 @@ def _windows(
 def _direct(
     index: OpenIndex,
     request: SearchRequest,
-    prefilter: Query | None,
+    prefilter: Filters,
     known: window.Count | None,
     count_all: Callable[[], int],
     count_limit: int,
@@ -287,7 +306,7 @@ def _direct(
 def _only_through(
     index: OpenIndex,
     request: SearchRequest,
-    prefilter: Query | None,
+    prefilter: Filters,
     node: freetext.Node,
     collections: set[str],
 ) -> int:
@@ -341,7 +360,7 @@ def _scan(
     request: SearchRequest,
     checks: tuple[Predicate, ...],
     kind: str,
-    prefilter: Query | None,
+    prefilter: Filters,
 ) -> Page:
     """A page of the candidates that pass ``checks``, examining at most :data:`MAX_SCAN` of
     them from the cursor on (in the best order tantivy gives; in time order, from time windows
@@ -394,7 +413,7 @@ def _candidates(
     query: Callable[[], Query],
     order: tuple[str | None, bool],
     stats: KindStats | None,
-    prefilter: Query | None,
+    prefilter: Filters,
 ) -> Callable[[int], window.Hits]:
     """The first candidates of a scan in ``order``, as many as asked after the cursor's skip:
     from a time window when one holds them (:func:`window.scanned`), else from ``query()``."""

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import tantivy
-from tantivy import FieldType, Occur, Query
+from tantivy import FieldType, Occur
 
 from stacsift import value_window, window
-from stacsift.clauses import Clauses, alone, expected_in, object_clauses
+from stacsift.clauses import Clauses, Filters, alone, expected_in, object_clauses
 from stacsift.index import schema as f
 from stacsift.index.reader import OpenIndex
 from stacsift.index.stats import KindStats
@@ -138,7 +138,7 @@ def led_clauses(
     request: SearchRequest,
     order: tuple[str | None, str],
     stats: KindStats | None,
-    prefilter: Query | None,
+    prefilter: Filters,
 ) -> Clauses:
     """The request's clauses in a search that a window of a sort's values leads (so they
     only check its objects: :func:`object_clauses` with ``led``); collections, beside a

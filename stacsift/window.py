@@ -45,7 +45,7 @@ from stacsift import grid
 from stacsift.grid import Box
 from stacsift.index import schema as f
 from stacsift.index.stats import KindStats
-from stacsift.query import translate
+from stacsift.query import freetext, translate
 from stacsift.query.params import SearchRequest
 
 MIN_OBJECTS = 50_000  # below this a full search is as cheap (20,000 items: 0.2-0.4 ms)
@@ -84,18 +84,27 @@ Found = tuple[Hits, Count]
 
 
 def applies(
-    request: SearchRequest, field: str | None, stats: KindStats, matches: int | None = None
+    request: SearchRequest,
+    field: str | None,
+    stats: KindStats,
+    searcher: tantivy.Searcher,
+    matches: int | None = None,
 ) -> bool:
     """Whether the request is ordered by ``start``/``end`` and windows may pay: on a big
-    index, not with free text or a few ids, with a bbox (or geometry) only on an index of
-    cell-month terms, and not when it is known to have so few ``matches`` that the widest
-    window would be expected to hold less than a page (:data:`WIDEST_SHARE`)."""
+    index, not with a few ids, with a bbox (or geometry) only on an index of cell-month
+    terms, and not when it is known to have so few ``matches`` that the widest window would
+    be expected to hold less than a page (:data:`WIDEST_SHARE`). Free text only filters a
+    page in time order: its words' postings stand for its matches when fewer (items found
+    through a matching collection only add to them)."""
     spatial = request.bbox is not None or request.intersects is not None
-    unset = (request.q, request.ids)
     boxed = not spatial or f.present(f.CELL_MONTHS)
     big = stats.count >= MIN_OBJECTS
+    node = freetext.parse(request.q) if request.q else None
+    if node is not None:
+        words = translate.postings(node, searcher)
+        matches = words if matches is None else min(matches, words)
     dense = matches is None or matches * WIDEST_SHARE >= stats.count
-    return field in (f.START, f.END) and all(not v for v in unset) and boxed and big and dense
+    return field in (f.START, f.END) and not request.ids and boxed and big and dense
 
 
 # A window widens to this many times its first width at most: a request whose matches are a

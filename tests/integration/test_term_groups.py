@@ -6,6 +6,7 @@ the page or the request's matches are counted."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,9 @@ def _start(obj: dict[str, Any]) -> int:
 
 
 @pytest.mark.parametrize("filters", FILTERS, ids=lambda f: ",".join(f) or "none")
-@pytest.mark.parametrize("name", ["platform", "collection", "gsd", "eo:cloud_cover"])
+@pytest.mark.parametrize(
+    "name", ["platform", "collection", "constellation", "gsd", "eo:cloud_cover"]
+)
 @pytest.mark.parametrize("descending", [False, True])
 @pytest.mark.parametrize("listed", [64, 2])
 def test_sorts_page_each_value_newest_first(
@@ -156,3 +159,55 @@ def test_a_page_of_many_values_ends_early(
     assert all(len({value for _, value, _ in page} - {None}) <= 1 for page in early)
     results = [result for page in early for result in page]
     assert results == [result for page in whole for result in page] and len(results) == matched
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("first_matches", [0, 2, 9])
+def test_a_first_value_that_does_not_fill_the_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, descending: bool, first_matches: int
+) -> None:
+    # GIVEN items of two platforms over two years, on an index that time windows search:
+    # the generation's first platform (in the sort's direction) has few items of cloud cover
+    # below 50, its newest (none, two, or more than a page)
+    first, second = ("zeta", "alpha") if descending else ("alpha", "zeta")
+    items, start = [], datetime(2019, 1, 1, tzinfo=UTC)
+    for n in range(240):
+        when = (start + timedelta(days=3 * n)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        item = purpose_made(f"p-{n:03d}", [0.0, 0.0, 1.0, 1.0], when)
+        firsts = n % 2 == 0
+        low = not firsts or n >= 240 - 2 * first_matches
+        item["properties"]["platform"] = first if firsts else second
+        item["properties"]["eo:cloud_cover"] = 10.0 if low else 90.0
+        items.append(item)
+    index = _indexed(tmp_path, items)
+    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    # WHEN the items below 50 are sorted by platform in pages of 5
+    cloudless = cql2.parse("eo:cloud_cover < 50", "cql2-text")
+    request = SearchRequest(sortby=(SortKey("platform", descending),), limit=5, filter=cloudless)
+    keyed, matched = _keyed(index, request, "platform")
+    # THEN the first platform's matches come first, newest first, then the other's, all
+    # counted
+    results = [(i, value) for page in keyed for i, value, _ in page]
+    ones = [f"p-{n:03d}" for n in range(238, -1, -2) if n >= 240 - 2 * first_matches]
+    others = [f"p-{n:03d}" for n in range(239, 0, -2)]
+    assert results == [(i, first) for i in ones] + [(i, second) for i in others]
+    assert matched == len(ones) + len(others)
+
+
+@pytest.mark.parametrize("name", ["platform", "collection"])
+def test_words_are_counted_below_the_count_limit(
+    spread: Bucket, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    # GIVEN words matching most items (some directly, most through their collection), and a
+    # count limit of one more than they match, below the index's items
+    index = IndexReader(spread, tmp_path / "cache").current()
+    words = SearchRequest(q="ocean", limit=1)
+    matches = search_items(index, words, count_limit=10**6).matched
+    items = search_items(index, SearchRequest(limit=1), count_limit=10**6).matched
+    assert matches is not None and items is not None and matches + 1 < items
+    # WHEN a first page sorted by a text property is counted on an index time windows search
+    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    request = SearchRequest(q="ocean", sortby=(SortKey(name),), limit=5)
+    page = search_items(index, request, count_limit=matches + 1)
+    # THEN every match is counted, exactly
+    assert (page.matched, page.at_least) == (matches, False)
