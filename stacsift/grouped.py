@@ -12,7 +12,7 @@ from functools import cache
 import tantivy
 from tantivy import Occur, Query
 
-from stacsift import relevance, sort_windows, term_groups, value_groups, window
+from stacsift import sort_windows, term_groups, value_groups, window
 from stacsift.clauses import Filters, alone, object_clauses, object_query
 from stacsift.index import schema as f
 from stacsift.index import stats as index_stats
@@ -65,7 +65,7 @@ def term_sorted(
         probe = _newest_of(index, request, kind, prefilter, count_limit, native, probe=True)
         found = _first_filling(index, request, kind, order, need[1], (group, probe))
         if found is not None and matched is None:
-            matched = _counted(index, request, kind, prefilter, count_limit)
+            matched = sort_windows.counted(index, request, kind, prefilter, count_limit)
     if found is None:
         size = sum(need)  # each value has a match: so many values hold the page
         values, matches = counted_terms(searcher, query(), order, size, matched is None)
@@ -142,7 +142,7 @@ def valued(
     if start is None:
         start = _first_shared(index, kind, order)
         if start is not None and known is None:
-            known = _counted(index, request, kind, prefilter, count_limit)
+            known = sort_windows.counted(index, request, kind, prefilter, count_limit)
     found = [] if start is None else [(start, hit) for hit in group(start, cursor.skip, want)]
     more = len(found) > request.limit
     if len(found) < want and not isinstance(start, Missing):
@@ -165,36 +165,6 @@ def valued(
     keys = tuple(value for value, _ in page)
     hits = [hit for _, hit in page]
     return Page(hits, matched.value, 0, cursor, None, keys, more, at_least=matched.at_least)
-
-
-def _counted(
-    index: OpenIndex,
-    request: SearchRequest,
-    kind: str,
-    prefilter: Filters,
-    count_limit: int,
-) -> window.Count:
-    """How many objects match the request, counted in time windows up to the count limit
-    (:func:`window.counted`; the windows lead, the request's clauses check their objects),
-    else all of them. Words only OR-ed are counted in windows by the direct matches of the
-    first (:func:`relevance.counted`): their union with the items of matching collections
-    costs a window more than the window holds."""
-    searcher = index.searcher()
-    stats = interval_stats(index, request, kind)
-    text = relevance.ored(request.q)
-    if text is None:
-        led = object_clauses(request, kind, stats, searcher, prefilter, led=True)
-    else:
-        unworded = replace(request, q=None)
-        first = translate.matches_of(text[1][0], searcher)
-        led = [*object_clauses(unworded, kind, stats, searcher, prefilter, led=True)]
-        led.append((Occur.Must, first))
-    query = object_query(request, kind, stats, searcher, prefilter)
-
-    def count_all() -> int:
-        return window.count_of(searcher.search(query, limit=1, count=True))
-
-    return window.counted(searcher, led, count_all, index.stats(kind), count_limit)
 
 
 # A first page starts with the first value's newest objects when one value may be shared by

@@ -127,6 +127,11 @@ def _ordered(
     return by(index, request, kind, (field, descending), prefilter, count_limit, _native)
 
 
+# time windows a probe searches (each four times wider than the last): the first value of a
+# text sort among the matches is probed (stacsift.grouped) before they are aggregated
+PROBE_WIDENINGS = 3
+
+
 def _native(
     index: OpenIndex,
     request: SearchRequest,
@@ -140,8 +145,8 @@ def _native(
     results of that value already returned (one more hit than asked tells whether more follow).
     Pages in time order are searched in time windows first (:mod:`stacsift.window`), pages by
     a numeric property in windows of its values (:mod:`stacsift.value_window`), relevance pages
-    from direct matches (:mod:`stacsift.relevance`). A ``probe`` searches windows only: its
-    page is empty where they do not hold it."""
+    from direct matches (:mod:`stacsift.relevance`). A ``probe`` searches the first
+    :data:`PROBE_WIDENINGS` time windows only: its page is empty where they do not hold it."""
     searcher = index.searcher()
     field, descending = order
     cursor = request.cursor
@@ -176,9 +181,10 @@ def _native(
     found = None
     if windows is not None and field is not None:
         item_stats, time_order = index.stats(kind), (field, descending)
-        found = window.windowed(
-            search, count_all, request, item_stats, time_order, known, count_limit, windows[0]
-        )
+        widenings = PROBE_WIDENINGS if probe else window.WIDENINGS
+        known = known or _words_counted(index, request, kind, prefilter, count_limit)
+        limits = (known, count_limit, windows[0], widenings)
+        found = window.windowed(search, count_all, request, item_stats, time_order, *limits)
     elif field is None and kind == f.TYPE_ITEM:
         found = _direct(index, request, prefilter, known, count_all, count_limit)
     elif (
@@ -195,6 +201,18 @@ def _native(
         result = search(count=known is None)
         found = result.hits, known or window.Count(window.count_of(result))
     return _page_of(searcher, request, field, found)
+
+
+def _words_counted(
+    index: OpenIndex, request: SearchRequest, kind: str, prefilter: Filters, count_limit: int
+) -> window.Count | None:
+    """How many objects match words only OR-ed, counted by the direct matches of the first
+    (:func:`sort_windows.counted`) rather than in a time-ordered page's windows, which would
+    count them by the union of the words and the items of matching collections (at
+    2,000,000 items, ``sortby=datetime&q=lake OR glacier`` 4.5 -> 2.8 ms); None otherwise."""
+    if relevance.ored(request.q) is None:
+        return None
+    return sort_windows.counted(index, request, kind, prefilter, count_limit)
 
 
 def _page_of(

@@ -14,11 +14,12 @@ from dataclasses import replace
 import tantivy
 from tantivy import FieldType, Occur
 
-from stacsift import value_window, window
-from stacsift.clauses import Clauses, Filters, alone, expected_in, object_clauses
+from stacsift import relevance, value_window, window
+from stacsift.clauses import Clauses, Filters, alone, expected_in, object_clauses, object_query
 from stacsift.index import schema as f
 from stacsift.index.reader import OpenIndex
 from stacsift.index.stats import KindStats
+from stacsift.page import interval_stats
 from stacsift.query import translate
 from stacsift.query.params import SearchRequest
 from stacsift.sorting import NATIVE_TYPES
@@ -37,6 +38,36 @@ def time_counted(
     if known is not None:
         return known
     return window.counted(searcher, clauses(), count_all, stats, count_limit)
+
+
+def counted(
+    index: OpenIndex,
+    request: SearchRequest,
+    kind: str,
+    prefilter: Filters,
+    count_limit: int,
+) -> window.Count:
+    """How many objects match the request, counted in time windows up to the count limit
+    (:func:`window.counted`; the windows lead, the request's clauses check their objects),
+    else all of them. Words only OR-ed are counted in windows by the direct matches of the
+    first (:func:`relevance.counted`): their union with the items of matching collections
+    costs a window more than the window holds."""
+    searcher = index.searcher()
+    stats = interval_stats(index, request, kind)
+    text = relevance.ored(request.q)
+    if text is None:
+        led = object_clauses(request, kind, stats, searcher, prefilter, led=True)
+    else:
+        unworded = replace(request, q=None)
+        first = translate.matches_of(text[1][0], searcher)
+        led = [*object_clauses(unworded, kind, stats, searcher, prefilter, led=True)]
+        led.append((Occur.Must, first))
+    query = object_query(request, kind, stats, searcher, prefilter)
+
+    def count_all() -> int:
+        return window.count_of(searcher.search(query, limit=1, count=True))
+
+    return window.counted(searcher, led, count_all, index.stats(kind), count_limit)
 
 
 def windowed(

@@ -237,6 +237,7 @@ def windowed(
     known: Count | None,
     count_limit: int,
     box: Area | None = None,
+    widenings: int = WIDENINGS,
 ) -> Found | None:
     """The page from a window, with its count, or None to search everything.
 
@@ -244,14 +245,14 @@ def windowed(
     shows whether more results follow; ``count_all`` counts every match. ``order`` is the sort
     field and whether it is descending; ``known`` the count when the caller has it (the first
     page's, or per-collection counts). ``box``: the request's bbox, which the window then
-    holds (the caller leaves it out of its clauses).
+    holds (the caller leaves it out of its clauses). Windows widen ``widenings`` times at most.
     """
     need = request.cursor.skip + request.limit + 1
     counts = need if known is not None else max(need, count_limit)  # results windows find
     span = _span(request, stats, *order, box, counts)
     if span is None or not _pays(span, counts):
         return None
-    found = _first(search, span, request.limit + 1, need, known is None)
+    found = _first(search, span, (request.limit + 1, need), known is None, widenings)
     if found is None:
         return None
     result, width = found
@@ -275,18 +276,19 @@ def scanned(
     span = _span(request, stats, *order, box, need)
     if span is None or not _pays(span, need):
         return None
-    found = _first(search, span, budget, need, False)
+    found = _first(search, span, (budget, need), False, WIDENINGS)
     return None if found is None else found[0].hits
 
 
 def _first(
-    search: Search, span: _Span, asked: int, need: int, count: bool
+    search: Search, span: _Span, wanted: tuple[int, int], count: bool, widenings: int
 ) -> tuple[tantivy.SearchResult, int] | None:
-    """The first window (and its width) that holds the ``asked`` results a search asks for, the
-    last of ``need`` from the wanted end; windows start at the units expected to hold twice
-    ``need`` and widen up to :data:`WIDENINGS` times."""
+    """The first window (and its width) that holds the results a search asks for (``wanted``:
+    how many, the last of how many from the wanted end); windows start at the units expected
+    to hold twice those and widen up to ``widenings`` times."""
+    asked, need = wanted
     width = max(1, math.ceil(need * FILL / span.per_unit))
-    for _ in range(WIDENINGS):
+    for _ in range(widenings):
         if span.covers(width):
             return None
         units = span.units(width)

@@ -194,7 +194,7 @@ def test_a_first_value_that_does_not_fill_the_page(
     assert matched == len(ones) + len(others)
 
 
-@pytest.mark.parametrize("name", ["platform", "collection"])
+@pytest.mark.parametrize("name", ["platform", "collection", "datetime"])
 def test_words_are_counted_below_the_count_limit(
     spread: Bucket, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
@@ -205,7 +205,8 @@ def test_words_are_counted_below_the_count_limit(
     matches = search_items(index, words, count_limit=10**6).matched
     items = search_items(index, SearchRequest(limit=1), count_limit=10**6).matched
     assert matches is not None and items is not None and matches + 1 < items
-    # WHEN a first page sorted by a text property is counted on an index time windows search
+    # WHEN a first page sorted by a text property (or by time) is counted on an index time
+    # windows search
     monkeypatch.setattr(window, "MIN_OBJECTS", 1)
     request = SearchRequest(q="ocean", sortby=(SortKey(name),), limit=5)
     page = search_items(index, request, count_limit=matches + 1)
