@@ -19,7 +19,7 @@ from stacsift.query.params import SearchRequest, SortKey
 from tests.integration.test_value_windows import COLLECTIONS, _build, _pages
 from tests.support.paging import recorded
 
-SORTS = (None, "datetime", "end_datetime", "eo:cloud_cover", "gsd", "platform", "collection")
+SORTS = (None, "datetime", "end_datetime", "eo:cloud_cover", "gsd", "platform", "collection", "id")
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +139,18 @@ def test_the_drawn_requests_reach_value_windows(
     _pages(spread, SearchRequest(sortby=sort, collections=("arctic",), limit=2))
     # THEN value windows answered some of its pages: the property above covers them
     assert True in answered
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_the_drawn_requests_reach_the_listed_ids(
+    spread: OpenIndex, monkeypatch: pytest.MonkeyPatch, descending: bool
+) -> None:
+    # GIVEN an index counted as big
+    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    answered = recorded(monkeypatch, sort_windows, "_listed")
+    # WHEN one of the requests drawn above (a sort by id, in an interval) is paged
+    days = (_day(1), _day(400))
+    _pages(spread, SearchRequest(sortby=(SortKey("id", descending),), datetime=days, limit=3))
+    # THEN the generation's first ids answered its first pages, and not its last ones: the
+    # property above covers both
+    assert answered[0] and False in answered
