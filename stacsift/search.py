@@ -191,7 +191,8 @@ def _native(
         field is not None
         and (share := sort_windows.paying_share(index, request, kind, field)) is not None
     ):
-        stated = (known, searcher, led, count_all, index.stats(kind), count_limit)
+        words = known or _words_counted(index, request, kind, prefilter, count_limit)
+        stated = (words, searcher, led, count_all, index.stats(kind), count_limit)
         count = partial(sort_windows.time_counted, *stated)
         ordered = (field, descending)
         found = sort_windows.windowed(index, request, kind, ordered, share, search, count)

@@ -20,7 +20,7 @@ from stacsift.index import schema as f
 from stacsift.index.reader import OpenIndex
 from stacsift.index.stats import Counted, KindStats
 from stacsift.page import interval_stats
-from stacsift.query import translate
+from stacsift.query import freetext, translate
 from stacsift.query.params import SearchRequest
 from stacsift.sorting import NATIVE_TYPES
 
@@ -164,12 +164,15 @@ def paying_share(index: OpenIndex, request: SearchRequest, kind: str, field: str
     if stats.count < window.MIN_OBJECTS:
         return None
     posted = _posted(index, kind, field)
-    checked = replace(request, datetime=None, collections=())
+    checked = replace(request, datetime=None, collections=(), q=None)
     if not alone(replace(checked, bbox=None) if posted else checked):
         return None
     if request.collections and not _takes_collections(index, request, kind, field):
         return None
     share = _share(index, request, kind)
+    node = freetext.parse(request.q) if request.q else None
+    if node is not None:
+        share *= min(1.0, translate.postings(node, index.searcher()) / max(stats.count, 1))
     if posted:
         need = request.cursor.skip + request.limit + 1
         pays = share * share * stats.count >= need * POSTED_PAY

@@ -154,3 +154,16 @@ def test_the_drawn_requests_reach_the_listed_ids(
     # THEN the generation's first ids answered its first pages, and not its last ones: the
     # property above covers both
     assert answered[0] and False in answered
+
+
+def test_drawn_words_reach_value_windows(
+    spread: OpenIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an index counted as big
+    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
+    monkeypatch.setattr(sort_windows, "POSTED_PAY", 0)  # as on a big index
+    answered = recorded(monkeypatch, value_window, "windowed")
+    # WHEN one of the requests with words drawn above (a sort by a number) is paged
+    _pages(spread, SearchRequest(q="v", sortby=(SortKey("eo:cloud_cover", True),), limit=3))
+    # THEN value windows answered some of its pages: the property above covers them
+    assert True in answered
