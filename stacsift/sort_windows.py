@@ -150,8 +150,9 @@ def paying_share(index: OpenIndex, request: SearchRequest, kind: str, field: str
     """The share of the objects the request's filters keep (:func:`_share`) when windows of a
     sort field's values may answer, else None. They may when the index is big (a full search
     is as cheap on a small one) and nothing filters the request (its count is known then) but,
-    for a numeric sort, a datetime interval and collections, which the windows' searches only
-    check, and (windows over the terms of the values) a bbox, checked by its range clauses.
+    for a numeric sort, a datetime interval, collections and free text (its share taken from
+    its words' postings), which the windows' searches only check, and (windows over the terms
+    of the values) a bbox, checked by its range clauses.
     Windows over the column each read it whole, so they pay when the filters keep an eighth of
     the objects or more (:data:`WIDE`; at 2,000,000 items, ``sortby=eo:cloud_cover`` from
     2020 on took 24 ms, its window 4.2 ms); windows over the terms read only the postings of
