@@ -79,6 +79,18 @@ QUERIES: dict[str, list[GET | dict[str, Any]]] = {
         {"sortby": "platform"},
         {"sortby": "collection"},
         {"sortby": "-end_datetime"},
+        {"sortby": "id"},
+    ],
+    # words in an order of their own: time (windows check the words), a text property (its
+    # first value's newest matches, or the values of the matches), a number (its values'
+    # windows)
+    "sortby+text": [
+        {"sortby": "-datetime", "q": "forest"},
+        {"sortby": "datetime", "q": "lake OR glacier"},
+        {"sortby": "platform", "q": "forest"},
+        {"sortby": "-collection", "q": "Conifer*"},
+        {"sortby": "-eo:cloud_cover", "q": "forest"},
+        {"sortby": "gsd", "q": "wetland"},
     ],
     # a sort other than time with filters: value windows check a wide interval and collections
     # (the third and fourth); a CQL2 filter has every match sorted; a text sort in a
@@ -93,12 +105,20 @@ QUERIES: dict[str, list[GET | dict[str, Any]]] = {
             "datetime": "2016-01-01T00:00:00Z/..",
         },
         {"sortby": "-platform", "collections": "forest-layers"},
+        {"sortby": "-id", "collections": "forest-layers"},
     ],
     "filter gsd": [{"filter": "gsd < 20"}],
     "filter cloud": [{"filter": "eo:cloud_cover < 5"}],
     "filter platform": [{"filter": "platform = 'naip'"}],
     "intersects POST": [{"intersects": POLYGON}],
-    "page 100": [{}, {"q": "forest"}, {"filter": "eo:cloud_cover < 5"}],
+    "page 100": [
+        {},
+        {"q": "forest"},
+        {"filter": "eo:cloud_cover < 5"},
+        {"sortby": "gsd"},
+        {"sortby": "platform"},
+        {"sortby": "id"},
+    ],
 }
 # DuckDB on the GeoParquet table, the same question per class (top 10, newest first).
 DUCKDB = {
