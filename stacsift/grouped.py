@@ -43,10 +43,11 @@ def term_sorted(
 ) -> Page:
     """A page ordered by a text property, each value's objects newest first
     (:mod:`stacsift.term_groups`): from the generation's first values of the property when
-    nothing filters the request and they hold the page, else from the values of its matches
-    (one terms aggregation, which counts them too). A page that would search more than
-    :data:`term_groups.MAX_GROUPS <stacsift.term_groups.MAX_GROUPS>` values ends early.
-    numberMatched is exact."""
+    nothing filters the request and they hold the page; else, on a first page, from the first
+    value's newest matches when time windows hold them (:func:`_first_filling`; counted as a
+    time-ordered page is); else from the values of its matches (one terms aggregation, which
+    counts them too). A page that would search more than
+    :data:`term_groups.MAX_GROUPS <stacsift.term_groups.MAX_GROUPS>` values ends early."""
     field, descending = order
     searcher = index.searcher()
     cursor = request.cursor

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import tantivy
 from tantivy import FieldType, Occur, Query, SearchResult
 
-from stacsift import grouped, relevance, sort_windows, window
+from stacsift import grouped, id_sorted, relevance, sort_windows, window
 from stacsift.clauses import (
     Clauses,
     Filters,
@@ -115,11 +115,13 @@ def _ordered(
     count_limit: int,
 ) -> Page:
     """A page in an order tantivy can search by: by a sort key whose values objects share
-    (text properties, numbers), value by value (:mod:`stacsift.grouped`), else
-    :func:`_native`."""
+    (text properties, numbers), value by value (:mod:`stacsift.grouped`); by id, from the ids
+    of its matches in order (:mod:`stacsift.id_sorted`); else :func:`_native`."""
     field, descending = order
     if field in TERM_SORTS and field is not None:
         by = grouped.term_sorted
+    elif field == f.ID:
+        by = id_sorted.paged
     elif field is not None and NATIVE_TYPES.get(field) == FieldType.Float:
         by = grouped.valued
     else:

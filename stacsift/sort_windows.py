@@ -18,7 +18,7 @@ from stacsift import relevance, value_window, window
 from stacsift.clauses import Clauses, Filters, alone, expected_in, object_clauses, object_query
 from stacsift.index import schema as f
 from stacsift.index.reader import OpenIndex
-from stacsift.index.stats import Counted, KindStats
+from stacsift.index.stats import KindStats
 from stacsift.page import interval_stats
 from stacsift.query import freetext, translate
 from stacsift.query.params import SearchRequest
@@ -82,19 +82,13 @@ def windowed(
     """A page of a big index ordered by a numeric property, from windows of its values
     (:mod:`stacsift.value_window`), when nothing but a datetime interval, collections and (over
     the terms of the values) a bbox filter it (see :func:`paying_share`), which keep ``share``
-    of the objects; or ordered by id, from the generation's first ids (:func:`_listed`).
-    ``count`` counts its matches once a window holds the page. None for other sorts, or when
-    the windows do not hold the page."""
+    of the objects; ``count`` counts its matches once a window holds the page. None for other
+    sorts, or when the windows do not hold the page."""
     field, descending = order
     cursor = request.cursor
     need = (cursor.skip, request.limit + 1)
     hits = None
-    if field == f.ID:
-        first = index.terms(kind, f.ID, descending)
-        hits = _listed(lambda extra: search(extra, False), first, need)
-    elif NATIVE_TYPES.get(field) == FieldType.Float and isinstance(
-        cursor.after, int | float | None
-    ):
+    if NATIVE_TYPES.get(field) == FieldType.Float and isinstance(cursor.after, int | float | None):
         bounds = index.bounds(kind, field)
         if bounds is None:
             return None
@@ -106,21 +100,6 @@ def windowed(
             lambda extra: search(extra, True), over, span, count_in, start, descending, need
         )
     return None if hits is None else (hits, count())
-
-
-def _listed(search: window.Narrowed, first: Counted, need: tuple[int, int]) -> window.Hits | None:
-    """The hits ``search`` finds among the generation's ``first`` ids in a sort by id (it
-    returns the page after skipping ``skip`` of them, ``need``: (skip, results returned)), when
-    they hold the page; else None. ids are unique, so the page's matches are the first of those
-    ids that match when enough do: their term set is a window of the order. tantivy orders
-    a page by a text fast field by reading every match's value (at 2,000,000 items
-    ``sortby=id`` took 11.8 ms), and ranges of text are not open to tantivy-py 0.27's range
-    queries: so pages beyond the listed ids are searched in full."""
-    skip, returned = need
-    if skip + returned > len(first):
-        return None
-    result = search([(Occur.Must, translate.term_any(f.ID, [str(value) for value, _ in first]))])
-    return list(result.hits) if len(result.hits) >= returned else None
 
 
 # A window ranges over the column when one value may hold a tenth of the objects or more: its

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stacsift import sort_windows, value_window, window
+from stacsift import id_sorted, sort_windows, value_window, window
 from stacsift.index import schema
 from stacsift.index.reader import IndexReader, OpenIndex
 from stacsift.query.params import SearchRequest, SortKey
@@ -127,16 +127,18 @@ def test_direct_matches_page_as_the_full_search_does(
     _shortcuts_as_full(spread, monkeypatch, request, first_share)
 
 
+@pytest.mark.parametrize("q", [None, "v"])
 def test_the_drawn_requests_reach_value_windows(
-    spread: OpenIndex, monkeypatch: pytest.MonkeyPatch
+    spread: OpenIndex, monkeypatch: pytest.MonkeyPatch, q: str | None
 ) -> None:
     # GIVEN an index counted as big
     monkeypatch.setattr(window, "MIN_OBJECTS", 1)
     monkeypatch.setattr(sort_windows, "POSTED_PAY", 0)  # as on a big index
     answered = recorded(monkeypatch, value_window, "windowed")
-    # WHEN one of the requests drawn above (a sort by a number, in a collection) is paged
+    # WHEN one of the requests drawn above (a sort by a number, in a collection, with words
+    # or without) is paged
     sort = (SortKey("eo:cloud_cover", True),)
-    _pages(spread, SearchRequest(sortby=sort, collections=("arctic",), limit=2))
+    _pages(spread, SearchRequest(q=q, sortby=sort, collections=("arctic",), limit=2))
     # THEN value windows answered some of its pages: the property above covers them
     assert True in answered
 
@@ -147,23 +149,10 @@ def test_the_drawn_requests_reach_the_listed_ids(
 ) -> None:
     # GIVEN an index counted as big
     monkeypatch.setattr(window, "MIN_OBJECTS", 1)
-    answered = recorded(monkeypatch, sort_windows, "_listed")
+    answered = recorded(monkeypatch, id_sorted, "_listed")
     # WHEN one of the requests drawn above (a sort by id, in an interval) is paged
     days = (_day(1), _day(400))
     _pages(spread, SearchRequest(sortby=(SortKey("id", descending),), datetime=days, limit=3))
     # THEN the generation's first ids answered its first pages, and not its last ones: the
     # property above covers both
     assert answered[0] and False in answered
-
-
-def test_drawn_words_reach_value_windows(
-    spread: OpenIndex, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # GIVEN an index counted as big
-    monkeypatch.setattr(window, "MIN_OBJECTS", 1)
-    monkeypatch.setattr(sort_windows, "POSTED_PAY", 0)  # as on a big index
-    answered = recorded(monkeypatch, value_window, "windowed")
-    # WHEN one of the requests with words drawn above (a sort by a number) is paged
-    _pages(spread, SearchRequest(q="v", sortby=(SortKey("eo:cloud_cover", True),), limit=3))
-    # THEN value windows answered some of its pages: the property above covers them
-    assert True in answered
