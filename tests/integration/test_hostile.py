@@ -253,6 +253,8 @@ def crafted(key: bytes) -> list[tuple[str, str, bytes, dict[str, str], set[int]]
         ),
         ("GET", "/search?" + urlencode({"q": "a* " * 5000}), b"", {}, {400}),
         ("GET", "/search?" + urlencode({"q": "a*"}), b"", {}, {200}),
+        ("GET", "/search?" + urlencode({"q": "a*,b*,c*,d*"}), b"", {}, {200}),
+        ("GET", "/search?" + urlencode({"q": ",".join(f"{c}*" for c in "abcde")}), b"", {}, {400}),
         ("GET", "/search?" + urlencode({"q": "(" * 999 + "forest"}), b"", {}, {400}),
         ("POST", "/search", b"[" * 10_000_000, {}, {400, 413}),
         ("POST", "/search", b" " * 10_000_000, {}, {400, 413}),

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from stacsift.errors import InvalidParameter
-from stacsift.query.freetext import MAX_QUERY_LENGTH, And, Not, Or, Phrase, Word, parse
+from stacsift.query.freetext import (
+    MAX_PREFIXES,
+    MAX_QUERY_LENGTH,
+    And,
+    Not,
+    Or,
+    Phrase,
+    Word,
+    parse,
+)
 
 
 @pytest.mark.parametrize(
@@ -51,4 +60,15 @@ def test_lowercase_operators_are_words() -> None:
 def test_oversize_query_names_the_parameter() -> None:
     with pytest.raises(InvalidParameter) as caught:
         parse("a" * (MAX_QUERY_LENGTH + 1))
+    assert caught.value.parameter == "q"
+
+
+def test_too_many_prefixes_name_the_parameter() -> None:
+    # GIVEN as many prefixes as allowed, and one more (a quoted star is a phrase's)
+    allowed = ",".join(f"{letter}*" for letter in "abcd"[:MAX_PREFIXES]) + ',"e*"'
+    # WHEN each is parsed
+    # THEN the first parses, the second is refused, naming q
+    assert isinstance(parse(allowed), Or)
+    with pytest.raises(InvalidParameter) as caught:
+        parse(allowed + ",f*")
     assert caught.value.parameter == "q"
