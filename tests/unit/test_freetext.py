@@ -6,6 +6,8 @@ import pytest
 
 from stacsift.errors import InvalidParameter
 from stacsift.query.freetext import (
+    MAX_PHRASE_WORDS,
+    MAX_PHRASES,
     MAX_PREFIXES,
     MAX_QUERY_LENGTH,
     And,
@@ -71,4 +73,23 @@ def test_too_many_prefixes_name_the_parameter() -> None:
     assert isinstance(parse(allowed), Or)
     with pytest.raises(InvalidParameter) as caught:
         parse(allowed + ",f*")
+    assert caught.value.parameter == "q"
+
+
+@pytest.mark.parametrize(
+    ("allowed", "refused"),
+    [
+        # as many phrases as allowed, and one more
+        (",".join(['"a b"'] * MAX_PHRASES), ",".join(['"a b"'] * (MAX_PHRASES + 1))),
+        # as many words in phrases as allowed, and one more
+        ('"' + " ".join("w" * MAX_PHRASE_WORDS) + '"', '"a b" "' + " ".join("w" * 7) + '"'),
+    ],
+)
+def test_too_many_phrases_or_phrase_words_name_the_parameter(allowed: str, refused: str) -> None:
+    # GIVEN phrases within the bounds, and beyond them
+    # WHEN each is parsed
+    # THEN the first parses, the second is refused, naming q
+    assert parse(allowed) is not None
+    with pytest.raises(InvalidParameter) as caught:
+        parse(refused)
     assert caught.value.parameter == "q"
