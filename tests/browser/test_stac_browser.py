@@ -105,6 +105,9 @@ def test_collection_page_offers_free_text_and_sort(
         page.click(".filter-freetext .multiselect")
         page.type(".filter-freetext input", "2020")
         page.press("Enter")
+        # (the search is submitted once the words are taken: a click before ran without them)
+        taken = "[...document.querySelectorAll('.filter-freetext .multiselect__tag')]"
+        page.wait_for(f"{taken}.some(e => e.innerText.includes('2020'))", "the words taken")
         page.click(".filter button[type=submit]")
         page.wait_for(f"{RESULTS}.length === 1", "one item listed")
         assert results(page, "Item") == ["OSM Forest 2020"]
