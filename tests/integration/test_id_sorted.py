@@ -4,7 +4,6 @@ order), every match once, counted."""
 
 from __future__ import annotations
 
-import tempfile
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -58,10 +57,10 @@ LISTED = {"all": 64, "some": 8, "one": 1}  # first ids listed: the page within t
 Paged = list[list[tuple[str, str]]]  # per page: each result's id and collection
 
 
-def _paged(bucket: Bucket, request: SearchRequest) -> tuple[Paged, int | None]:
-    """Every page of the request, on a generation opened afresh (its first ids listed anew)."""
-    with tempfile.TemporaryDirectory() as cache:
-        found = list(pages(IndexReader(bucket, Path(cache)).current(), request))
+def _paged(bucket: Bucket, request: SearchRequest, cache: Path) -> tuple[Paged, int | None]:
+    """Every page of the request, on a generation opened afresh in ``cache`` (its first ids
+    listed anew; the folder is left to pytest: tantivy may still be writing into it)."""
+    found = list(pages(IndexReader(bucket, cache).current(), request))
     paged = [[(f["id"], f["collection"]) for f in page.features] for page in found]
     return paged, found[0].matched
 
@@ -72,6 +71,7 @@ def _paged(bucket: Bucket, request: SearchRequest) -> tuple[Paged, int | None]:
 def test_id_pages_agree(
     shared_ids: Bucket,
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
     filters: dict[str, Any],
     descending: bool,
     limit: int,
@@ -84,15 +84,14 @@ def test_id_pages_agree(
     for mode, listed in LISTED.items():
         with monkeypatch.context() as patched:
             patched.setattr(stats, "FIRST_TERMS", listed)
-            found[mode] = _paged(shared_ids, request)
+            found[mode] = _paged(shared_ids, request, tmp_path / mode)
     # THEN the pages are the same
     assert found["all"] == found["some"] == found["one"]
     paged, matched = found["one"]
     ids = [i for page in paged for i, _ in page]
     # AND they hold every match once (a shared id once per item), as counted, by id
-    with tempfile.TemporaryDirectory() as cache:
-        index = IndexReader(shared_ids, Path(cache)).current()
-        everything = search_items(index, SearchRequest(limit=1000, **filters))
+    index = IndexReader(shared_ids, tmp_path / "everything").current()
+    everything = search_items(index, SearchRequest(limit=1000, **filters))
     assert sorted(ids) == sorted(f["id"] for f in everything.features)
     assert matched == len(ids) == everything.matched and ids
     assert all((a >= b) if descending else (a <= b) for a, b in pairwise(ids))
@@ -100,12 +99,12 @@ def test_id_pages_agree(
 
 
 def test_the_first_ids_answer_first_pages(
-    shared_ids: Bucket, monkeypatch: pytest.MonkeyPatch
+    shared_ids: Bucket, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # GIVEN a sort by id
     answered = recorded(monkeypatch, id_sorted, "_listed")
     # WHEN it is paged past the generation's 64 first ids
-    _paged(shared_ids, SearchRequest(sortby=(SortKey("id"),), limit=20))
+    _paged(shared_ids, SearchRequest(sortby=(SortKey("id"),), limit=20), tmp_path)
     # THEN those ids answered the first pages, and tantivy's sort the others: the property
     # above covers both
     assert answered[0] and not answered[-1]
