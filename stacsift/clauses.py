@@ -22,9 +22,9 @@ Clauses = list[tuple[Occur, Query]]
 Filters = tuple[Query, ...]
 """Filters already made queries (the pushed-down CQL2 filter, a group's clause). Each becomes
 a clause of its own: tantivy leads an intersection with its smallest clause, while a boolean
-of them nested in one clause is searched through to its next match at every step (a window of
-``sortby=platform&filter=platform='naip'`` that holds no ``landsat-8`` took 4.9 ms at
-2,000,000 items nested, 0.4 ms flat)."""
+of them nested in one clause is searched through to its next match at every step (windows of
+``sortby=platform&filter=platform='naip'`` that hold no ``landsat-8`` took 4.9 ms each at
+2,000,000 items nested, 0.1-1.6 ms flat as they widened)."""
 
 
 def object_query(
