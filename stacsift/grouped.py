@@ -19,7 +19,15 @@ from stacsift.index import stats as index_stats
 from stacsift.index.documents import start_of
 from stacsift.index.reader import OpenIndex
 from stacsift.index.stats import counted_terms
-from stacsift.page import Hit, Page, foreign_token, hit_at, interval_stats, known_count
+from stacsift.page import (
+    Hit,
+    Page,
+    foreign_token,
+    hit_at,
+    interval_stats,
+    known_count,
+    within,
+)
 from stacsift.query import translate
 from stacsift.query.params import SearchRequest
 from stacsift.query.tokens import Cursor, Missing, Token, Value
@@ -59,8 +67,9 @@ def term_sorted(
     query = cache(lambda: object_query(request, kind, stats, searcher, prefilter))
     matched = known_count(index, request, kind)
     found = None
-    if alone(request):
-        first = index.terms(kind, field, descending)
+    one = within(request, kind)  # a collection's first values answer a search in it alone
+    if alone(request) or (one is not None and alone(replace(request, collections=()))):
+        first = index.terms(kind, field, descending, one)
         found = term_groups.paged(field, first, len(first) < index_stats.FIRST_TERMS, need, group)
     elif cursor.skip == 0:
         probe = _newest_of(index, request, kind, prefilter, count_limit, native, probe=True)
@@ -95,8 +104,8 @@ def _first_filling(
     the first value is the first of the request's collections."""
     field, descending = order
     group, probe = groups
-    values = index.terms(kind, field, descending)
-    if not values:  # no object has the property: the page is the newest matches
+    values = index.terms(kind, field, descending, within(request, kind))
+    if not values:  # no object (of its collection) has the property: the newest matches
         lacking = translate.lacking(field)
         return group((lacking, lacking), 0, count, None), False
     kept = request.collections if field == f.COLLECTION else ()

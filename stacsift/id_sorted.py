@@ -5,8 +5,9 @@ the text of each result it returns or skips in the field's dictionary (about 13 
 2,000,000 items a first page of ``sortby=id`` took 11.8 ms, and page 100 (990 results
 skipped) takes 13 ms at 20,000 items and 41 ms at 2,000,000. Any match whose id is not among
 the generation's first ids in the order (the list of text sorts,
-:meth:`OpenIndex.terms <stacsift.index.reader.OpenIndex.terms>`) sorts after all of them, so
-a page within the matches among those ids is sorted by tantivy among them alone. Other pages
+:meth:`OpenIndex.terms <stacsift.index.reader.OpenIndex.terms>`; of its collection's, for a
+search in one) sorts after all of them, so a page within the matches among those ids is
+sorted by tantivy among them alone. Other pages
 take tantivy's sort of every match: tantivy-py 0.27's range queries do not take text, so no
 window of ids follows a cursor's id, and a terms aggregation of the ids in order costs more
 (page 100: 34 ms at 20,000 items), its keys being looked up in the dictionary too.
@@ -22,7 +23,16 @@ from stacsift.clauses import Filters, object_query
 from stacsift.grouped import Native
 from stacsift.index import schema as f
 from stacsift.index.reader import OpenIndex
-from stacsift.page import Hit, Page, foreign_token, hit_at, interval_stats, known_count
+from stacsift.index.stats import Counted
+from stacsift.page import (
+    Hit,
+    Page,
+    foreign_token,
+    hit_at,
+    interval_stats,
+    known_count,
+    within,
+)
 from stacsift.query import translate
 from stacsift.query.params import SearchRequest
 
@@ -45,7 +55,8 @@ def paged(
     searcher = index.searcher()
     query = object_query(request, kind, interval_stats(index, request, kind), searcher, prefilter)
     matched = known_count(index, request, kind)
-    hits = _listed(index, kind, query, descending, (cursor.skip, request.limit + 1))
+    ids = index.terms(kind, f.ID, descending, within(request, kind))
+    hits = _listed(searcher, ids, query, descending, (cursor.skip, request.limit + 1))
     if hits is None:
         return native(index, request, kind, order, prefilter, count_limit, False)
     if matched is None:
@@ -56,14 +67,17 @@ def paged(
 
 
 def _listed(
-    index: OpenIndex, kind: str, query: Query, descending: bool, wanted: tuple[int, int]
+    searcher: tantivy.Searcher,
+    first: Counted,
+    query: Query,
+    descending: bool,
+    wanted: tuple[int, int],
 ) -> list[Hit] | None:
     """The matches of ``query`` at the ``wanted`` positions of the order (how many it skips,
-    how many it takes) when the generation's first ids hold them (any other match sorts after
-    those), ordered by tantivy among those ids alone; else None."""
+    how many it takes) when the ``first`` ids of the generation (or of the one collection the
+    request is in) hold them (any other match sorts after those), ordered by tantivy among
+    those ids alone; else None."""
     skip, count = wanted
-    searcher = index.searcher()
-    first = index.terms(kind, f.ID, descending)
     listed = translate.term_any(f.ID, [value for value, _ in first])
     found = searcher.search(
         Query.boolean_query([(Occur.Must, listed), (Occur.Must, query)]),

@@ -120,6 +120,14 @@ def known_count(index: OpenIndex, request: SearchRequest, kind: str) -> window.C
     return None if matched is None else window.Count(matched)
 
 
+def within(request: SearchRequest, kind: str) -> str | None:
+    """The one collection an item search is in (its ``collections`` name one), else None: the
+    generation's first values of a sort are then that collection's
+    (:meth:`OpenIndex.terms <stacsift.index.reader.OpenIndex.terms>`)."""
+    collections = request.collections
+    return collections[0] if kind == f.TYPE_ITEM and len(collections) == 1 else None
+
+
 def interval_stats(index: OpenIndex, request: SearchRequest, kind: str) -> KindStats | None:
     """The stats a datetime filter uses (computed once per generation, on first need)."""
     return index.stats(kind) if request.datetime is not None else None

@@ -147,12 +147,23 @@ def most_tied(searcher: tantivy.Searcher, kind: str, field: str) -> int:
     return max((count for _, count in _buckets(found)), default=0) + error
 
 
-def first_terms(searcher: tantivy.Searcher, kind: str, field: str, descending: bool) -> Counted:
+def first_terms(
+    searcher: tantivy.Searcher,
+    kind: str,
+    field: str,
+    descending: bool,
+    within: str | None = None,
+) -> Counted:
     """The first :data:`FIRST_TERMS` values of a text fast field over the objects of ``kind``
-    in the order of a sort by it (by their bytes), with their counts: one terms aggregation
-    ordered by the values (each segment's first values hold the index's, so the counts are
-    exact)."""
+    (of the collection ``within`` when given) in the order of a sort by it (by their bytes),
+    with their counts: one terms aggregation ordered by the values (each segment's first
+    values hold the index's, so the counts are exact)."""
     query = _of_kind(kind)
+    if within is not None:
+        member = tantivy.Query.term_query(f.schema(), f.COLLECTION, within)
+        query = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, query), (tantivy.Occur.Must, member)]
+        )
     found = searcher.aggregate(query, {"values": _ordered(field, descending, FIRST_TERMS)})
     return _buckets(found)
 

@@ -13,7 +13,7 @@ import pytest
 from index_builder.build import build_objects
 from index_builder.crawl import Crawled, CrawlReport
 from stacsift import id_sorted
-from stacsift.index import stats
+from stacsift.index import reader, stats
 from stacsift.index.reader import IndexReader
 from stacsift.query import cql2
 from stacsift.query.params import SearchRequest, SortKey
@@ -22,6 +22,8 @@ from stacsift.settings import StoreSettings
 from stacsift.store import Bucket, open_bucket
 from tests.integration.test_search_semantics import purpose_made
 from tests.support.paging import pages, recorded
+
+COLLECTIONS = ("pacific", "arctic", "atlantic")
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,7 @@ def shared_ids(tmp_path_factory: pytest.TempPathFactory) -> Bucket:
         item_id = f"s-{(n * 37) % 60:03d}"  # item n + 60 shares item n's id
         when = f"2020-{n % 3 + 1:02d}-{n % 28 + 1:02d}T00:00:00Z"
         item = purpose_made(item_id, [0.0, 0.0, 1.0, 1.0], when)
-        item["collection"] = ("pacific", "arctic", "atlantic")[n // 30]
+        item["collection"] = COLLECTIONS[n // 30]
         item["properties"]["eo:cloud_cover"] = float(n % 10 * 10)
         item["properties"]["title"] = "ocean" if n % 4 == 0 else "land"
         items.append(item)
@@ -108,3 +110,22 @@ def test_the_first_ids_answer_first_pages(
     # THEN those ids answered the first pages, and tantivy's sort the others: the property
     # above covers both
     assert answered[0] and not answered[-1]
+
+
+def test_a_generation_keeps_the_last_collections_first_ids(
+    shared_ids: Bucket, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # GIVEN an opened generation that keeps two answers per question
+    monkeypatch.setattr(reader, "KEPT", 2)
+    index = IndexReader(shared_ids, tmp_path).current()
+    # WHEN three collections' first ids are asked for, then the first collection's again
+    answers = [index.terms("Item", "id", False, name) for name in COLLECTIONS]
+    again = index.terms("Item", "id", False, COLLECTIONS[0])
+    # THEN it keeps two lists (of the last collections asked for), and answers alike
+    assert len(index._terms) == 2 and again == answers[0]
+    assert {key[-1] for key in index._terms} == {COLLECTIONS[0], COLLECTIONS[2]}
+    # AND each list is its collection's ids, in order
+    for name, answer in zip(COLLECTIONS, answers, strict=True):
+        request = SearchRequest(collections=(name,), limit=1000)
+        ids = sorted(f["id"] for f in search_items(index, request).features)
+        assert [value for value, _ in answer] == sorted(set(ids))[: len(answer)]

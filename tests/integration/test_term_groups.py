@@ -39,6 +39,7 @@ def spread(tmp_path_factory: pytest.TempPathFactory) -> Bucket:
 FILTERS: list[dict[str, Any]] = [
     {},
     {"collections": ("arctic", "pacific")},
+    {"collections": ("arctic",)},
     {"datetime": (parse_datetime("2020-06-01T00:00:00Z"), None)},
     {"filter": cql2.parse("eo:cloud_cover < 50", "cql2-text")},
     {"bbox": (-10.0, -10.0, 10.0, 10.0)},
