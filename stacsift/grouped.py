@@ -244,8 +244,8 @@ def _newest_of(
         newest = replace(request, sortby=(), token=token, limit=count)
         if not window.applies(newest, f.START, index.stats(kind), index.searcher(), members):
             return [] if probe else _led_newest(index, newest, kind, leading, prefilter)
-        within, order = (*prefilter, clause), (f.START, True)
-        return native(index, newest, kind, order, within, count_limit, probe).hits[:count]
+        narrowed, order = (*prefilter, clause), (f.START, True)
+        return native(index, newest, kind, order, narrowed, count_limit, probe).hits[:count]
 
     return group
 

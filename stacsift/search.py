@@ -115,8 +115,9 @@ def _ordered(
     count_limit: int,
 ) -> Page:
     """A page in an order tantivy can search by: by a sort key whose values objects share
-    (text properties, numbers), value by value (:mod:`stacsift.grouped`); by id, from the ids
-    of its matches in order (:mod:`stacsift.id_sorted`); else :func:`_native`."""
+    (text properties, numbers), value by value (:mod:`stacsift.grouped`); by id, among the
+    generation's first ids when they hold the page (:mod:`stacsift.id_sorted`); else
+    :func:`_native`."""
     field, descending = order
     if field in TERM_SORTS and field is not None:
         by = grouped.term_sorted
@@ -193,9 +194,10 @@ def _native(
         field is not None
         and (share := sort_windows.paying_share(index, request, kind, field)) is not None
     ):
-        words = known or _words_counted(index, request, kind, prefilter, count_limit)
-        stated = (words, searcher, led, count_all, index.stats(kind), count_limit)
-        count = partial(sort_windows.time_counted, *stated)
+        # (counted once a window holds the page, not when none does)
+        words = partial(_words_counted, index, request, kind, prefilter, count_limit)
+        stated = (searcher, led, count_all, index.stats(kind), count_limit)
+        count = partial(sort_windows.time_counted, lambda: known or words(), *stated)
         ordered = (field, descending)
         found = sort_windows.windowed(index, request, kind, ordered, share, search, count)
     if found is None and probe:

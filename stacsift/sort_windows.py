@@ -26,17 +26,19 @@ from stacsift.sorting import NATIVE_TYPES
 
 
 def time_counted(
-    known: window.Count | None,
+    known: Callable[[], window.Count | None],
     searcher: tantivy.Searcher,
     clauses: Callable[[], Clauses],
     count_all: Callable[[], int],
     stats: KindStats,
     count_limit: int,
 ) -> window.Count:
-    """How many objects match ``clauses()``: ``known``, else counted in time windows up to
-    the count limit (:func:`window.counted`)."""
-    if known is not None:
-        return known
+    """How many objects match ``clauses()``: ``known()`` (the count made without them, when
+    there is one), else counted in time windows up to the count limit
+    (:func:`window.counted`)."""
+    found = known()
+    if found is not None:
+        return found
     return window.counted(searcher, clauses(), count_all, stats, count_limit)
 
 
