@@ -12,22 +12,20 @@ instead). tantivy still scores every match: tantivy-py 0.27 collects top documen
 page costs time in proportion to its matches. Filters score 0 and change no order either: with
 them, the page comes from the direct matches that pass them (:func:`filtered_page`).
 
-numberMatched is counted in time windows like a time-ordered page's (:mod:`stacsift.window`):
-the items matching the first word, phrase or prefix directly (unranked, a prefix by its words
-rather than its regex), up to the count limit, are a lower bound. With filters, the direct
+numberMatched is counted in time windows like a time-ordered page's
+(:func:`stacsift.sort_windows.counted`): the items matching the first word, phrase or prefix
+directly (unranked, a prefix by its words rather than its regex), up to the count limit, are a
+lower bound. With filters, the direct
 matches that pass them are counted in the search that finds the page.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import tantivy
 from tantivy import Occur, Query
 
 from stacsift import window
 from stacsift.index import schema as f
-from stacsift.index.stats import KindStats
 from stacsift.query import freetext, translate
 from stacsift.query.freetext import Node, Or, Phrase, Word
 from stacsift.query.params import SearchRequest
@@ -106,17 +104,3 @@ def _others(searcher: tantivy.Searcher, count: int) -> set[tuple[int, int]]:
 
 def _key(address: tantivy.DocAddress) -> tuple[int, int]:
     return address.segment_ord, address.doc
-
-
-def counted(
-    searcher: tantivy.Searcher,
-    terms: list[Word | Phrase],
-    stats: KindStats,
-    count_all: Callable[[], int],
-    count_limit: int,
-) -> window.Count:
-    """How many items match: at least ``count_limit`` when that many match the first word
-    directly within a window of months; else every match, counted."""
-    leaf = translate.matches_of(terms[0], searcher)
-    clauses = [(Occur.Must, leaf), translate.kind_only(f.TYPE_ITEM)]
-    return window.counted(searcher, clauses, count_all, stats, count_limit)

@@ -189,7 +189,7 @@ def _native(
         limits = (known, count_limit, windows[0], widenings)
         found = window.windowed(search, count_all, request, item_stats, time_order, *limits)
     elif field is None and kind == f.TYPE_ITEM:
-        found = _direct(index, request, prefilter, known, count_all, count_limit)
+        found = _direct(index, request, prefilter, known, count_limit)
     elif (
         field is not None
         and (share := sort_windows.paying_share(index, request, kind, field)) is not None
@@ -289,7 +289,6 @@ def _direct(
     request: SearchRequest,
     prefilter: Filters,
     known: window.Count | None,
-    count_all: Callable[[], int],
     count_limit: int,
 ) -> window.Found | None:
     """A relevance page of a big index from the direct matches of its words, when they fill
@@ -307,7 +306,7 @@ def _direct(
         pairs = relevance.direct_page(searcher, request, node, stats.count)
         if pairs is None:
             return None
-        return pairs, known or relevance.counted(searcher, terms, stats, count_all, count_limit)
+        return pairs, known or sort_windows.counted(index, request, f.TYPE_ITEM, (), count_limit)
     clauses = object_clauses(request, f.TYPE_ITEM, stats, searcher, prefilter, widen=False)
     leaves = (translate.text_query(term, searcher) for term in terms)
     matching = {

@@ -52,8 +52,9 @@ def counted(
     """How many objects match the request, counted in time windows up to the count limit
     (:func:`window.counted`; the windows lead, the request's clauses check their objects),
     else all of them. Words only OR-ed are counted in windows by the direct matches of the
-    first (:func:`relevance.counted`): their union with the items of matching collections
-    costs a window more than the window holds."""
+    first (unranked; a lower bound of their matches, as for a relevance page,
+    :mod:`stacsift.relevance`): their union with the items of matching collections costs a
+    window more than the window holds."""
     searcher = index.searcher()
     stats = interval_stats(index, request, kind)
     text = relevance.ored(request.q)

@@ -195,9 +195,9 @@ def test_a_first_value_that_does_not_fill_the_page(
     assert matched == len(ones) + len(others)
 
 
-@pytest.mark.parametrize("name", ["platform", "collection", "datetime"])
+@pytest.mark.parametrize("name", ["platform", "collection", "datetime", None])
 def test_words_are_counted_below_the_count_limit(
-    spread: Bucket, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+    spread: Bucket, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str | None
 ) -> None:
     # GIVEN words matching most items (some directly, most through their collection), and a
     # count limit of one more than they match, below the index's items
@@ -206,10 +206,11 @@ def test_words_are_counted_below_the_count_limit(
     matches = search_items(index, words, count_limit=10**6).matched
     items = search_items(index, SearchRequest(limit=1), count_limit=10**6).matched
     assert matches is not None and items is not None and matches + 1 < items
-    # WHEN a first page sorted by a text property (or by time) is counted on an index time
-    # windows search
+    # WHEN a first page sorted by a text property (by time, or by relevance) is counted on an
+    # index time windows search
     monkeypatch.setattr(window, "MIN_OBJECTS", 1)
-    request = SearchRequest(q="ocean", sortby=(SortKey(name),), limit=5)
+    sortby = () if name is None else (SortKey(name),)
+    request = SearchRequest(q="ocean", sortby=sortby, limit=5)
     page = search_items(index, request, count_limit=matches + 1)
     # THEN every match is counted, exactly
     assert (page.matched, page.at_least) == (matches, False)
